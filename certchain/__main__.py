@@ -1,0 +1,3 @@
+from certchain.cli import main
+
+main()

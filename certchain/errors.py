@@ -1,0 +1,77 @@
+"""
+Conditions that stop certchain from producing an answer.
+
+A problem *with a chain* is never an exception: it is a finding
+(:mod:`certchain.findings`).  These exceptions mean "the input could not be
+looked at" and map to exit code 2 in the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CertchainError(Exception):
+    """Base class for conditions that stop certchain from producing a result."""
+
+
+class LoadError(CertchainError):
+    """An input could not be read or parsed as any supported format."""
+
+    def __init__(
+        self, path: Path | None, reason: str, *, block: int | None = None
+    ) -> None:
+        self.path = path
+        self.reason = reason
+        self.block = block
+        where = str(path) if path is not None else "<stdin>"
+        if block is not None:
+            where = f"{where} (block {block + 1})"
+        super().__init__(f"{where}: {reason}")
+
+
+class PasswordRequired(LoadError):
+    """A PKCS#12 file or an encrypted key needs a password."""
+
+    def __init__(self, path: Path | None, *, block: int | None = None) -> None:
+        super().__init__(
+            path,
+            "is encrypted and needs a password: pass --password-file FILE "
+            "or set CERTCHAIN_KEY_PASSWORD.",
+            block=block,
+        )
+
+
+class BadPassword(LoadError):
+    """The password given does not decrypt a PKCS#12 file or a key."""
+
+    def __init__(self, path: Path | None, *, block: int | None = None) -> None:
+        super().__init__(
+            path,
+            "the password does not decrypt it: check --password-file or "
+            "CERTCHAIN_KEY_PASSWORD.",
+            block=block,
+        )
+
+
+class AmbiguousLeaf(LoadError):
+    """The host certificate file holds several end-entity certificates."""
+
+
+class TrustStoreError(CertchainError):
+    """Trust anchors could not be read (never silently replaced by defaults)."""
+
+
+class OutputExistsError(CertchainError):
+    """The output file exists and overwriting was not allowed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: already exists; pass --force to replace it, "
+            "or -o to write elsewhere."
+        )
+
+
+class WriteError(CertchainError):
+    """The output could not be written."""

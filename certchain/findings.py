@@ -1,0 +1,96 @@
+"""
+Findings: what is wrong or notable about a chain, as data.
+
+A finding never stops a run; a command collects all of them and decides the
+exit code from their severities (any ERROR: exit 1).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from cryptography import x509
+
+
+class Severity(enum.Enum):
+    """How much a finding matters."""
+
+    ERROR = "error"  # clients will reject the chain (or it is not the user's)
+    WARNING = "warning"  # works today, may break, or deserves a look
+    INFO = "info"  # noteworthy only
+
+
+class Code(enum.Enum):
+    """Stable identifiers; the values appear in JSON output and never change."""
+
+    # No issuer for a certificate among the inputs or the trust anchors.
+    MISSING_ISSUER = "missing-issuer"
+    # A signature does not verify with the issuer's public key.
+    BAD_SIGNATURE = "bad-signature"
+    # An issuing certificate lacks basicConstraints cA=TRUE or keyCertSign.
+    NOT_A_CA = "not-a-ca"
+    # An issuer's pathLenConstraint allows fewer CAs below it than the path has.
+    PATH_LENGTH = "path-length"
+    # A name in a certificate is outside an issuer's name constraints.
+    NAME_CONSTRAINTS = "name-constraints"
+    # A certificate's extended key usage does not allow TLS server use.
+    EXTENDED_KEY_USAGE = "ext-key-usage"
+    # A certificate's notAfter is before the validation time.
+    EXPIRED = "expired"
+    # A certificate's notBefore is after the validation time.
+    NOT_YET_VALID = "not-yet-valid"
+    # The private key does not belong to the leaf.
+    KEY_MISMATCH = "key-mismatch"
+    # The requested hostname is not among the leaf's subject alternative names.
+    HOSTNAME_MISMATCH = "hostname-mismatch"
+    # The path ends at a root outside the trust store (an error with --trust).
+    UNTRUSTED_ROOT = "untrusted-root"
+    # A certificate expires within the warning window (default 30 days).
+    EXPIRES_SOON = "expires-soon"
+    # cryptography's strict web-PKI verifier rejects the chain.
+    STRICT_POLICY = "strict-policy"
+    # A certificate below the root is signed with SHA-1 or MD5.
+    WEAK_SIGNATURE = "weak-signature"
+    # A certificate carries an RSA key under 2048 bits or an EC key under 256.
+    WEAK_KEY = "weak-key"
+    # The same certificate was given more than once; the copies were merged.
+    DUPLICATE_CERT = "duplicate-cert"
+    # An input certificate is not part of the chosen chain.
+    UNUSED_CERT = "unused-cert"
+    # The chained file ends with the self-signed root.
+    ROOT_INCLUDED = "root-included"
+    # No private key was found, so the key could not be checked.
+    NO_KEY = "no-key"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One diagnostic about a chain."""
+
+    code: Code
+    severity: Severity
+    message: str  # one sentence, names the certificate and the fix
+    cert: int | None = None  # index in the chain (leaf = 0); None = chain-wide
+
+    def __post_init__(self) -> None:
+        # Messages often start with describe() ("the leaf (...)"): make every
+        # one a sentence.
+        if self.message[:1].islower():
+            object.__setattr__(self, "message", self.message[0].upper() + self.message[1:])
+
+
+def subject_text(cert: x509.Certificate) -> str:
+    """Return *cert*'s subject as an RFC 4514 string (``CN=R11,O=Let's Encrypt``)."""
+    text = cert.subject.rfc4514_string()
+    return text or "(empty subject)"
+
+
+def issuer_text(cert: x509.Certificate) -> str:
+    """Return *cert*'s issuer as an RFC 4514 string."""
+    return cert.issuer.rfc4514_string() or "(empty issuer)"
+
+
+def describe(role: str, cert: x509.Certificate) -> str:
+    """Name a certificate for a message: ``the leaf (CN=example.com)``."""
+    return f"the {role} ({subject_text(cert)})"

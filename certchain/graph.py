@@ -1,0 +1,247 @@
+"""
+Path search: from a leaf, through candidate issuers, to a trust anchor.
+
+Pure: no I/O, no clock.  This module finds *structurally* possible paths
+(names chain and every signature verifies); whether a path is acceptable at
+a given time and under which rules is :mod:`certchain.rules`' job.  The
+design follows Go's crypto/x509 (candidate ordering, loop avoidance by
+subject and key, a budget of signature checks) and keeps path building apart
+from validation as pyhanko-certvalidator does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import ExtensionOID
+
+from .keys import cert_spki
+from .model import Chain, fingerprint
+from .names import NameKey, name_key
+
+# Go's crypto/x509 stops after 100 signature checks per verification
+# (maxChainSignatureChecks) so that a crafted pile of same-named
+# certificates cannot make path building quadratic; we do the same.
+MAX_SIGNATURE_CHECKS = 100
+# A path longer than this many certificates is never built.  cryptography's
+# verifier defaults to 8 intermediates; public chains have 2 to 4.
+MAX_DEPTH = 10
+# Enough alternatives for every cross-sign combination seen in the wild.
+MAX_PATHS = 64
+
+
+def identity(cert: x509.Certificate) -> tuple[NameKey, bytes]:
+    """Return (subject, public key): what makes two certificates "the same CA"."""
+    return name_key(cert.subject), cert_spki(cert)
+
+
+def is_self_issued(cert: x509.Certificate) -> bool:
+    """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
+    return name_key(cert.subject) == name_key(cert.issuer)
+
+
+def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+    """
+    Return why *issuer*'s key does not verify *child*'s signature, or None.
+
+    Checked with the issuer's public key directly rather than with
+    ``verify_directly_issued_by``, which refuses SHA-1: a SHA-1 link in an old
+    private CA is valid (and reported as weak elsewhere), not forged.
+    """
+    try:
+        public = issuer.public_key()
+        params = child.signature_algorithm_parameters
+        tbs = child.tbs_certificate_bytes
+        signature = child.signature
+        if isinstance(public, rsa.RSAPublicKey):
+            hash_alg = child.signature_hash_algorithm
+            if not isinstance(params, (padding.PKCS1v15, padding.PSS)) or hash_alg is None:
+                return "it is signed with a non-RSA algorithm but the issuer has an RSA key"
+            public.verify(signature, tbs, params, hash_alg)
+        elif isinstance(public, ec.EllipticCurvePublicKey):
+            if not isinstance(params, ec.ECDSA):
+                return "it is signed with a non-ECDSA algorithm but the issuer has an EC key"
+            public.verify(signature, tbs, params)
+        elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            public.verify(signature, tbs)
+        elif isinstance(public, dsa.DSAPublicKey):
+            hash_alg = child.signature_hash_algorithm
+            if hash_alg is None:
+                return "it is not signed with DSA but the issuer has a DSA key"
+            public.verify(signature, tbs, hash_alg)
+        else:
+            return f"the issuer's key type ({type(public).__name__}) is not supported"
+    except InvalidSignature:
+        return "the signature does not verify with the issuer's public key"
+    except (UnsupportedAlgorithm, ValueError, TypeError) as exc:
+        return f"the signature cannot be checked ({exc})"
+    return None
+
+
+def _key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
+    """Return (authority key id, subject key id), each None when absent."""
+    aki: bytes | None = None
+    ski: bytes | None = None
+    try:
+        aki = cert.extensions.get_extension_for_oid(
+            ExtensionOID.AUTHORITY_KEY_IDENTIFIER
+        ).value.key_identifier
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    try:
+        ski = cert.extensions.get_extension_for_oid(
+            ExtensionOID.SUBJECT_KEY_IDENTIFIER
+        ).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    return aki, ski
+
+
+class CertPool:
+    """Index of candidate issuers by (normalised) subject name."""
+
+    def __init__(self, certs: Iterable[x509.Certificate] = ()) -> None:
+        self._by_subject: dict[NameKey, list[x509.Certificate]] = {}
+        self._seen: set[str] = set()
+        for cert in certs:
+            self.add(cert)
+
+    def add(self, cert: x509.Certificate) -> None:
+        """Add *cert* (a second copy of the same certificate is ignored)."""
+        fp = fingerprint(cert)
+        if fp in self._seen:
+            return
+        self._seen.add(fp)
+        self._by_subject.setdefault(name_key(cert.subject), []).append(cert)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def candidate_issuers(self, cert: x509.Certificate) -> list[x509.Certificate]:
+        """
+        Return certificates whose subject is *cert*'s issuer, most plausible first.
+
+        Ranked as Go's crypto/x509 does: authority key id equal to the
+        candidate's subject key id, then one of them absent, then a mismatch
+        (still tried: key identifiers are hints, RFC 5280 4.2.1.1).  Ties go
+        to the later expiry, then the fingerprint, so the order never depends
+        on the order of the inputs.
+        """
+        aki, _ = _key_ids(cert)
+        found = self._by_subject.get(name_key(cert.issuer), [])
+
+        def rank(candidate: x509.Certificate) -> tuple[int, float, str]:
+            _, ski = _key_ids(candidate)
+            if aki is not None and ski is not None:
+                level = 0 if aki == ski else 2
+            else:
+                level = 1
+            return level, -candidate.not_valid_after_utc.timestamp(), fingerprint(candidate)
+
+        return sorted(found, key=rank)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A candidate issuer that was tried and refused, and why."""
+
+    candidate: x509.Certificate
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadEnd:
+    """A partial path whose last certificate has no usable issuer."""
+
+    path: Chain  # leaf first, ending at the certificate without an issuer
+    rejected: tuple[Rejected, ...]  # candidates with the right name, refused
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """Every complete path found, and where the others stopped."""
+
+    chains: tuple[Chain, ...]  # leaf first, each ending at an anchor
+    dead_ends: tuple[DeadEnd, ...]
+    budget_exhausted: bool = False
+
+
+@dataclass
+class _State:
+    anchors: frozenset[str]
+    checks_left: int
+    cache: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    chains: list[Chain] = field(default_factory=list)
+    dead_ends: list[DeadEnd] = field(default_factory=list)
+    exhausted: bool = False
+
+
+def build_chains(
+    leaf: x509.Certificate,
+    pool: CertPool,
+    anchors: Iterable[x509.Certificate],
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_signature_checks: int = MAX_SIGNATURE_CHECKS,
+) -> Search:
+    """
+    Find every path from *leaf* to a certificate in *anchors*.
+
+    *anchors* must also be in *pool* to be found.  A path ends at the first
+    anchor it reaches.  A certificate whose subject and public key are
+    already in the path is not tried again, so cross-signs cannot cycle.
+
+    Returns:
+        The complete paths (order of discovery, best candidates first) and
+        the dead ends met on the way.  Finding nothing is not an error.
+    """
+    state = _State(
+        anchors=frozenset(fingerprint(a) for a in anchors),
+        checks_left=max_signature_checks,
+    )
+    _extend((leaf,), pool, state, max_depth)
+    return Search(tuple(state.chains), tuple(state.dead_ends), state.exhausted)
+
+
+def _extend(path: Chain, pool: CertPool, state: _State, max_depth: int) -> None:
+    current = path[-1]
+    if fingerprint(current) in state.anchors:
+        state.chains.append(path)
+        return
+    if len(path) >= max_depth or len(state.chains) >= MAX_PATHS:
+        return
+    in_path = {identity(c) for c in path}
+    rejected: list[Rejected] = []
+    extended = False
+    for candidate in pool.candidate_issuers(current):
+        if candidate is current or fingerprint(candidate) == fingerprint(current):
+            continue  # a self-signed certificate that is not an anchor
+        if identity(candidate) in in_path:
+            continue
+        problem = _checked_signature(current, candidate, state)
+        if problem is not None:
+            rejected.append(Rejected(candidate, problem))
+            continue
+        extended = True
+        _extend((*path, candidate), pool, state, max_depth)
+    if not extended:
+        state.dead_ends.append(DeadEnd(path, tuple(rejected)))
+
+
+def _checked_signature(
+    child: x509.Certificate, issuer: x509.Certificate, state: _State
+) -> str | None:
+    key = (fingerprint(child), fingerprint(issuer))
+    if key in state.cache:
+        return state.cache[key]
+    if state.checks_left <= 0:
+        state.exhausted = True
+        return "not checked: the signature-check budget is used up"
+    state.checks_left -= 1
+    problem = signature_problem(child, issuer)
+    state.cache[key] = problem
+    return problem

@@ -1,0 +1,371 @@
+"""
+Read certificates and private keys from bytes, in whatever format they come.
+
+The format is detected from the content, never from the file name: PEM with
+any number of blocks (certificates, ``TRUSTED CERTIFICATE``, PKCS#7, private
+keys), a DER certificate, DER PKCS#7, PKCS#12, or a DER private key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+from cryptography import utils, x509
+from cryptography.hazmat.primitives.serialization import (
+    load_der_private_key,
+    load_pem_private_key,
+    pkcs7,
+    pkcs12,
+)
+
+from .errors import BadPassword, LoadError, PasswordRequired
+from .model import Format, LoadedCert, LoadedKey, Material, PrivateKey, Source
+
+_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
+_PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CERTIFICATE CHAIN"}
+_KEY_LABELS = {
+    b"PRIVATE KEY",
+    b"ENCRYPTED PRIVATE KEY",
+    b"RSA PRIVATE KEY",
+    b"EC PRIVATE KEY",
+    b"DSA PRIVATE KEY",
+}
+# `openssl ecparam -genkey` writes the curve before the key; it carries no
+# secret and no certificate, so it is skipped rather than refused.
+_IGNORED_LABELS = {b"EC PARAMETERS"}
+
+# PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (pkcs7-data) }
+# (RFC 7292 section 4).  Used only to tell "PKCS#12 with a password we do not
+# have" apart from "not PKCS#12 at all", since load_pkcs12 raises ValueError
+# for both.
+_PKCS12_VERSION = b"\x02\x01\x03\x30"
+_PKCS7_DATA_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"
+
+
+def load_bytes(
+    data: bytes, *, source: Path | None = None, password: bytes | None = None
+) -> Material:
+    """
+    Parse every certificate and private key in *data*.
+
+    Accepts PEM (any number of blocks, CRLF or LF, a UTF-8 BOM, text before,
+    between and after blocks), DER certificates and keys, PKCS#7 (PEM or DER)
+    and PKCS#12.
+
+    Args:
+        data: the content of one input.
+        source: the file it came from, for messages.
+        password: decrypts PKCS#12 files and encrypted keys.
+
+    Raises:
+        LoadError: *data* is empty, corrupt, or holds something that is
+            neither a certificate nor a private key.
+        PasswordRequired: a PKCS#12 file or an encrypted key needs *password*.
+        BadPassword: *password* does not decrypt it.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise LoadError(source, "is empty: expected a certificate or a private key.")
+    with warnings.catch_warnings():
+        # Old certificates with negative serial numbers parse with a
+        # deprecation warning; they are still worth diagnosing.
+        warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
+        if _BEGIN.search(data):
+            material = _load_pem(data, source, password)
+        else:
+            material = _load_binary(data, source, password)
+    if not material.certs and not material.keys:
+        raise LoadError(source, "holds no certificate and no private key.")
+    return material
+
+
+def load_file(path: Path, *, password: bytes | None = None) -> Material:
+    """Read *path* and parse it with :func:`load_bytes`."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise LoadError(path, "does not exist.") from exc
+    except IsADirectoryError as exc:
+        raise LoadError(path, "is a directory, not a file.") from exc
+    except OSError as exc:
+        raise LoadError(path, f"cannot be read: {exc.strerror or exc}.") from exc
+    return load_bytes(data, source=path, password=password)
+
+
+def load_files(paths: Sequence[Path], *, password: bytes | None = None) -> Material:
+    """Load every file in *paths* and merge what they hold, in order."""
+    return Material.merge(load_file(p, password=password) for p in paths)
+
+
+# --------------------------------------------------------------------- PEM
+
+
+def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Material:
+    certs: list[LoadedCert] = []
+    keys: list[LoadedKey] = []
+    block = 0
+    pos = 0
+    while match := _BEGIN.search(data, pos):
+        label = match.group(1)
+        end_marker = b"-----END " + label + b"-----"
+        end = data.find(end_marker, match.end())
+        if end < 0:
+            raise LoadError(
+                source,
+                f"the {label.decode()} block has no END line: the file is "
+                "truncated; copy it again from your certificate authority.",
+                block=block,
+            )
+        body = data[match.end() : end]
+        text = data[match.start() : end + len(end_marker)]
+        pos = end + len(end_marker)
+        if label in _IGNORED_LABELS:
+            block += 1
+            continue
+        index = len(certs) + len(keys)
+        if label in _KEY_LABELS:
+            key = _pem_key(text, source, block, password)
+            encrypted = label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in body
+            keys.append(LoadedKey(key, Source(source, index, Format.PEM), encrypted))
+        else:
+            der = _decode_body(body, label, source, block)
+            if label in _CERT_LABELS:
+                cert = _der_cert(der, source, block)
+                certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
+            elif label == b"TRUSTED CERTIFICATE":
+                # OpenSSL's X509_AUX form: the DER certificate followed by
+                # trust settings.  Only the certificate is used.
+                cert = _der_cert(_first_der_element(der), source, block)
+                certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
+            elif label in _PKCS7_LABELS:
+                for cert in _der_pkcs7(der, source, block):
+                    index = len(certs) + len(keys)
+                    certs.append(LoadedCert(cert, Source(source, index, Format.PKCS7)))
+            else:
+                raise LoadError(
+                    source,
+                    f"is a {label.decode()} block, not a certificate or a "
+                    "private key: leave it out of the inputs.",
+                    block=block,
+                )
+        block += 1
+    return Material(tuple(certs), tuple(keys))
+
+
+def _decode_body(body: bytes, label: bytes, source: Path | None, block: int) -> bytes:
+    lines = [ln.strip() for ln in body.splitlines()]
+    # RFC 1421 headers ("Proc-Type: ...") are not base64; they never occur in
+    # certificate blocks, so their presence means the block is damaged.
+    payload = b"".join(ln for ln in lines if ln)
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise LoadError(
+            source,
+            f"the {label.decode()} block is not valid base64 (corrupt or "
+            "truncated): copy it again from your certificate authority.",
+            block=block,
+        ) from exc
+
+
+def _pem_key(
+    text: bytes, source: Path | None, block: int, password: bytes | None
+) -> PrivateKey:
+    try:
+        key = load_pem_private_key(text.replace(b"\r\n", b"\n"), password)
+    except TypeError as exc:
+        # cryptography: TypeError when the key is encrypted and no password
+        # was given, or a password was given for an unencrypted key.
+        if password is None:
+            raise PasswordRequired(source, block=block) from exc
+        key = _retry_key(text, source, block)
+    except ValueError as exc:
+        if password is not None and _looks_encrypted(text):
+            raise BadPassword(source, block=block) from exc
+        raise LoadError(
+            source,
+            "the private key block is corrupt or of an unsupported type.",
+            block=block,
+        ) from exc
+    except Exception as exc:  # UnsupportedAlgorithm and friends
+        raise LoadError(
+            source, f"the private key cannot be read: {exc}.", block=block
+        ) from exc
+    return _check_key_type(key, source, block)
+
+
+def _retry_key(text: bytes, source: Path | None, block: int) -> PrivateKey:
+    """Load an unencrypted key when a password was supplied for other inputs."""
+    try:
+        return cast(PrivateKey, load_pem_private_key(text.replace(b"\r\n", b"\n"), None))
+    except (TypeError, ValueError) as exc:
+        raise LoadError(source, "the private key block is corrupt.", block=block) from exc
+
+
+def _looks_encrypted(text: bytes) -> bool:
+    return b"ENCRYPTED" in text
+
+
+def _check_key_type(key: object, source: Path | None, block: int | None) -> PrivateKey:
+    from .keys import is_supported_private_key
+
+    if not is_supported_private_key(key):
+        raise LoadError(
+            source,
+            f"holds a {type(key).__name__}, which cannot serve TLS.",
+            block=block,
+        )
+    return cast(PrivateKey, key)
+
+
+def _der_cert(der: bytes, source: Path | None, block: int | None) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise LoadError(
+            source,
+            f"the certificate is corrupt ({exc}): copy it again from your "
+            "certificate authority.",
+            block=block,
+        ) from exc
+
+
+def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.Certificate]:
+    try:
+        return pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError as exc:
+        raise LoadError(
+            source, f"the PKCS#7 data is corrupt or holds no certificate ({exc}).",
+            block=block,
+        ) from exc
+
+
+def _first_der_element(der: bytes) -> bytes:
+    """Return the first complete DER TLV in *der* (or *der* if unparsable)."""
+    if len(der) < 2:
+        return der
+    length = der[1]
+    if length < 0x80:
+        return der[: 2 + length]
+    count = length & 0x7F
+    if count == 0 or count > 4 or len(der) < 2 + count:
+        return der
+    size = int.from_bytes(der[2 : 2 + count], "big")
+    return der[: 2 + count + size]
+
+
+# ------------------------------------------------------------------ binary
+
+
+def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Material:
+    if not data.startswith(b"\x30"):
+        if _is_text(data):
+            raise LoadError(
+                source,
+                "holds no PEM block (-----BEGIN ...-----) and is not DER: "
+                "is this the right file?",
+            )
+        raise LoadError(
+            source,
+            "is not a certificate, key, PKCS#7 or PKCS#12 file "
+            "(unrecognised binary data).",
+        )
+    try:
+        cert = x509.load_der_x509_certificate(data)
+    except ValueError:
+        pass
+    else:
+        return Material((LoadedCert(cert, Source(source, 0, Format.DER)),))
+    try:
+        p7 = pkcs7.load_der_pkcs7_certificates(data)
+    except ValueError:
+        pass
+    else:
+        return Material(
+            tuple(
+                LoadedCert(c, Source(source, i, Format.PKCS7)) for i, c in enumerate(p7)
+            )
+        )
+    if _PKCS12_VERSION in data[:16] and _PKCS7_DATA_OID in data[:48]:
+        return _load_pkcs12(data, source, password)
+    key = _der_key(data, source, password)
+    if key is not None:
+        return Material(keys=(key,))
+    raise LoadError(
+        source,
+        "is DER data but not a certificate, key, PKCS#7 or PKCS#12: it may be "
+        "truncated or corrupt.",
+    )
+
+
+def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Material:
+    # Without a password, try none and the empty one (both are in use).
+    attempts = [password, None] if password is not None else [None, b""]
+    for attempt in attempts:
+        try:
+            p12 = pkcs12.load_pkcs12(data, attempt)
+        except ValueError:
+            continue
+        break
+    else:
+        if password is None:
+            raise PasswordRequired(source)
+        raise BadPassword(source)
+    certs: list[LoadedCert] = []
+    keys: list[LoadedKey] = []
+    if p12.key is not None:
+        key = _check_key_type(p12.key, source, None)
+        keys.append(LoadedKey(key, Source(source, 0, Format.PKCS12), encrypted=True))
+    members = ([p12.cert] if p12.cert is not None else []) + list(p12.additional_certs)
+    for member in members:
+        index = len(certs) + len(keys)
+        certs.append(LoadedCert(member.certificate, Source(source, index, Format.PKCS12)))
+    return Material(tuple(certs), tuple(keys))
+
+
+def _der_key(data: bytes, source: Path | None, password: bytes | None) -> LoadedKey | None:
+    try:
+        key = load_der_private_key(data, password)
+    except TypeError as exc:
+        if password is None:
+            raise PasswordRequired(source) from exc
+        try:
+            key = load_der_private_key(data, None)
+        except (TypeError, ValueError):
+            return None
+    except ValueError:
+        if password is not None:
+            try:
+                load_der_private_key(data, None)
+            except TypeError as exc:
+                raise BadPassword(source) from exc
+            except ValueError:
+                return None
+        return None
+    except Exception:
+        return None
+    return LoadedKey(_check_key_type(key, source, None), Source(source, 0, Format.DER))
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sibling_key(host: Path) -> Path | None:
+    """Return ``<host stem>.key`` beside *host* if that file exists, else None."""
+    candidate = host.with_name(f"{host.stem}.key")
+    if candidate != host and candidate.is_file():
+        return candidate
+    return None

@@ -1,0 +1,110 @@
+"""
+Shared value types: where things came from, what was loaded, what is trusted.
+
+Every sequence of certificates in certchain runs leaf first: leaf, then the
+intermediates, then the root (the order of the JupyterHub recipe and of a
+TLS server's Certificate message).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+#: Private key types certchain can match against a certificate.
+PrivateKey = Union[
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+    dsa.DSAPrivateKey,
+]
+
+#: An ordered, leaf-first tuple of certificates.
+Chain = tuple[x509.Certificate, ...]
+
+
+class Format(enum.Enum):
+    """The encoding an item was found in."""
+
+    PEM = "PEM"
+    DER = "DER"
+    PKCS7 = "PKCS#7"
+    PKCS12 = "PKCS#12"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a certificate or key came from, for messages."""
+
+    path: Path | None  # None for in-memory data
+    index: int  # position of the item within that input (0-based)
+    format: Format
+
+    def __str__(self) -> str:
+        name = str(self.path) if self.path is not None else "<data>"
+        return f"{name} (item {self.index + 1}, {self.format.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCert:
+    """A certificate and where it came from."""
+
+    cert: x509.Certificate
+    source: Source
+
+    @property
+    def sha256(self) -> str:
+        """Lowercase hex SHA-256 of the DER encoding."""
+        return fingerprint(self.cert)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedKey:
+    """A private key and where it came from."""
+
+    key: PrivateKey
+    source: Source
+    encrypted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """Everything found in one or more inputs, in the order found."""
+
+    certs: tuple[LoadedCert, ...] = ()
+    keys: tuple[LoadedKey, ...] = ()
+
+    @classmethod
+    def merge(cls, parts: Iterable[Material]) -> Material:
+        """Concatenate several materials, keeping their order."""
+        certs: list[LoadedCert] = []
+        keys: list[LoadedKey] = []
+        for part in parts:
+            certs.extend(part.certs)
+            keys.extend(part.keys)
+        return cls(tuple(certs), tuple(keys))
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStore:
+    """The trust anchors, plus where they came from (for messages)."""
+
+    roots: tuple[x509.Certificate, ...]
+    origin: str  # "certifi 2025.x", "/etc/ssl/cert.pem", ...
+    explicit: bool = False  # True when the user named the anchors (--trust)
+
+
+@functools.lru_cache(maxsize=8192)
+def fingerprint(cert: x509.Certificate) -> str:
+    """Return the lowercase hex SHA-256 of *cert*'s DER encoding."""
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()

@@ -1,0 +1,89 @@
+"""
+Trust stores: certifi's bundle by default, or the anchors the user names.
+
+This is the only module that reads trust anchors.  Failing to read them is an
+error, never a fallback to another store.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import certifi
+from cryptography import utils, x509
+
+from .errors import LoadError, TrustStoreError
+from .load import load_bytes
+from .model import TrustStore
+
+# In a directory, files with these suffixes must parse; others (hash links,
+# READMEs) are skipped when they hold no certificate.
+_CERT_SUFFIXES = {".pem", ".crt", ".cer"}
+
+
+def certifi_store() -> TrustStore:
+    """Return the Mozilla root program's anchors as shipped by certifi."""
+    path = Path(certifi.where())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TrustStoreError(f"certifi's bundle {path} cannot be read: {exc}") from exc
+    with warnings.catch_warnings():
+        # certifi carries a few old roots with non-positive serial numbers,
+        # which cryptography parses with a deprecation warning.
+        warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
+        roots = tuple(x509.load_pem_x509_certificates(data))
+    return TrustStore(roots, f"certifi {certifi.__version__}")
+
+
+def store_from_paths(paths: Sequence[Path]) -> TrustStore:
+    """
+    Return a store of every certificate in *paths* (PEM bundles or directories).
+
+    A directory contributes every file directly inside it that holds
+    certificates; files that hold none (``README``, hash links to keys) are
+    skipped, but a directory without any certificate is an error.
+
+    Raises:
+        TrustStoreError: a path is unreadable or corrupt, or no certificate
+            was found at all.
+    """
+    roots: list[x509.Certificate] = []
+    for path in paths:
+        if path.is_dir():
+            found = _read_directory(path)
+            if not found:
+                raise TrustStoreError(f"{path}: the trust directory holds no certificate.")
+            roots.extend(found)
+        else:
+            roots.extend(_read_file(path, strict=True))
+    if not roots:
+        raise TrustStoreError("the trust store is empty: --trust named no certificate.")
+    origin = ", ".join(str(p) for p in paths)
+    return TrustStore(tuple(roots), origin, explicit=True)
+
+
+def _read_directory(path: Path) -> list[x509.Certificate]:
+    found: list[x509.Certificate] = []
+    for entry in sorted(path.iterdir()):
+        if entry.is_file():
+            found.extend(_read_file(entry, strict=entry.suffix.lower() in _CERT_SUFFIXES))
+    return found
+
+
+def _read_file(path: Path, *, strict: bool) -> list[x509.Certificate]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TrustStoreError(f"{path}: cannot read the trust anchors ({exc.strerror}).") from exc
+    try:
+        material = load_bytes(data, source=path)
+    except LoadError as exc:
+        if not strict:
+            return []
+        raise TrustStoreError(f"{exc} (in --trust)") from exc
+    if strict and not material.certs:
+        raise TrustStoreError(f"{path}: holds no certificate (in --trust).")
+    return [c.cert for c in material.certs]

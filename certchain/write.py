@@ -1,0 +1,92 @@
+"""
+Bytes for the chained file, and writing files safely.
+
+``chain_pem`` makes the bytes; ``write_file`` puts bytes on disk atomically
+(temporary file in the same folder, fsync, rename) and never replaces an
+existing file unless asked.  A private key never goes into a certificate
+output: ``chain_pem`` only takes certificates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .errors import OutputExistsError, WriteError
+from .model import Chain
+
+
+def chain_pem(chain: Chain) -> bytes:
+    """Return *chain* as PEM: one block per certificate, LF line endings."""
+    return b"".join(cert.public_bytes(Encoding.PEM) for cert in chain)
+
+
+def write_file(path: Path, data: bytes, *, overwrite: bool = False, mode: int = 0o644) -> None:
+    """
+    Write *data* to *path* atomically, with permissions *mode*.
+
+    The data goes to a temporary file in the same folder, is flushed to disk,
+    then takes the name *path* in one step, so a reader never sees half a
+    file and a failure leaves nothing behind.
+
+    Raises:
+        OutputExistsError: *path* exists and *overwrite* is False.
+        WriteError: the folder is missing or not writable.
+    """
+    folder = path.parent
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise OutputExistsError(path)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write in {folder} ({exc.strerror}).") from exc
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            _link_exclusive(temp, path)
+        _fsync_dir(folder)
+    except OutputExistsError:
+        raise
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot be written ({exc.strerror or exc}).") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _link_exclusive(temp: Path, path: Path) -> None:
+    """Give *temp* the name *path* only if *path* does not exist yet."""
+    try:
+        os.link(temp, path)  # fails if path appeared meanwhile: no clobbering
+    except FileExistsError as exc:
+        raise OutputExistsError(path) from exc
+    except OSError:
+        # Filesystems without hard links: checked above, replace now.
+        if path.exists():
+            raise OutputExistsError(path) from None
+        os.replace(temp, path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_chain(path: Path, chain: Chain, *, overwrite: bool = False) -> None:
+    """Write *chain* as a PEM chained file at *path* (atomic, mode 0644)."""
+    write_file(path, chain_pem(chain), overwrite=overwrite, mode=0o644)

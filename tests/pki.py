@@ -1,0 +1,235 @@
+"""
+A test PKI factory on cryptography's builders, with explicit knobs.
+
+Everything is valid from 2020 to 2060 unless a test says otherwise; tests
+validate at ``T0`` (2030), so nothing depends on today's date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2030, 1, 1, tzinfo=UTC)
+T0_ISO = "2030-01-01T00:00:00Z"
+NOT_BEFORE = dt.datetime(2020, 1, 1, tzinfo=UTC)
+NOT_AFTER = dt.datetime(2060, 1, 1, tzinfo=UTC)
+
+_KEY_CACHE: dict[str, list[Any]] = {}
+
+
+def new_key(kind: str = "ec") -> Any:
+    """Return a fresh private key: ``ec`` (P-256), ``rsa``, ``rsa1024``, ``ed25519``, ``dsa``."""
+    if kind == "ec":
+        return ec.generate_private_key(ec.SECP256R1())
+    if kind == "ec192":
+        return ec.generate_private_key(ec.SECP192R1())
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if kind == "rsa1024":
+        return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    if kind == "dsa":
+        return dsa.generate_private_key(key_size=2048)
+    raise ValueError(kind)
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    """Return *cert* as PEM."""
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def key_pem(key: Any, password: bytes | None = None) -> bytes:
+    """Return *key* as PKCS#8 PEM, encrypted with *password* when given."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password) if password
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(  # type: ignore[no-any-return]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate and its private key."""
+
+    cert: x509.Certificate
+    key: Any
+
+    @property
+    def pem(self) -> bytes:
+        return pem(self.cert)
+
+    @property
+    def key_pem(self) -> bytes:
+        return key_pem(self.key)
+
+    def write(self, path: Path) -> Path:
+        """Write the certificate as PEM to *path* and return *path*."""
+        path.write_bytes(self.pem)
+        return path
+
+
+def _name(cn: str, org: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+class PKI:
+    """Makes roots, intermediates, leaves and cross-signs with explicit knobs."""
+
+    def __init__(self) -> None:
+        self._serial = 1000
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    def issue(
+        self,
+        subject: x509.Name,
+        key: Any,
+        issuer: Issued | None,
+        *,
+        ca: bool | None,
+        path_length: int | None = None,
+        not_before: dt.datetime = NOT_BEFORE,
+        not_after: dt.datetime = NOT_AFTER,
+        include_aki: bool = True,
+        include_ski: bool = True,
+        key_usage: x509.KeyUsage | None | str = "default",
+        eku: list[x509.ObjectIdentifier] | None = None,
+        san: list[x509.GeneralName] | None = None,
+        name_constraints: x509.NameConstraints | None = None,
+        aia_url: str | None = None,
+        hash_alg: hashes.HashAlgorithm | None | str = "default",
+        issuer_name: x509.Name | None = None,
+    ) -> Issued:
+        """Issue a certificate; *issuer* None means self-signed with *key*."""
+        signer_key = issuer.key if issuer else key
+        signer_cert = issuer.cert if issuer else None
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer_name or (signer_cert.subject if signer_cert else subject))
+            .public_key(key.public_key())
+            .serial_number(self._next_serial())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+        )
+        if ca is not None:
+            builder = builder.add_extension(
+                x509.BasicConstraints(ca=ca, path_length=path_length if ca else None),
+                critical=True,
+            )
+        if key_usage == "default":
+            key_usage = _ca_usage() if ca else _leaf_usage(key)
+        if isinstance(key_usage, x509.KeyUsage):
+            builder = builder.add_extension(key_usage, critical=True)
+        if include_ski:
+            builder = builder.add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+        if include_aki:
+            authority = signer_cert.public_key() if signer_cert else key.public_key()
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(authority), critical=False
+            )
+        if eku is not None:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        if name_constraints is not None:
+            builder = builder.add_extension(name_constraints, critical=True)
+        if aia_url:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess([
+                    x509.AccessDescription(
+                        x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(aia_url),
+                    )
+                ]),
+                critical=False,
+            )
+        if hash_alg == "default":
+            hash_alg = None if isinstance(signer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+        cert = builder.sign(signer_key, hash_alg)  # type: ignore[arg-type]
+        return Issued(cert, key)
+
+    def root(self, cn: str = "Test Root", *, key: Any = None, **knobs: Any) -> Issued:
+        """Return a self-signed CA."""
+        return self.issue(_name(cn, "certchain tests"), key or new_key(), None, ca=True, **knobs)
+
+    def intermediate(
+        self, issuer: Issued, cn: str = "Test Intermediate", *, key: Any = None,
+        ca: bool | None = True, **knobs: Any,
+    ) -> Issued:
+        """Return a CA certificate issued by *issuer*."""
+        return self.issue(_name(cn, "certchain tests"), key or new_key(), issuer, ca=ca, **knobs)
+
+    def leaf(
+        self, issuer: Issued, *hosts: str, key: Any = None, cn: str | None = None,
+        **knobs: Any,
+    ) -> Issued:
+        """Return a TLS server certificate for *hosts* (DNS names or IPs)."""
+        hosts = hosts or ("hub.example.org",)
+        san: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                san.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                san.append(x509.DNSName(host))
+        knobs.setdefault("san", san)
+        knobs.setdefault("eku", [ExtendedKeyUsageOID.SERVER_AUTH])
+        return self.issue(_name(cn or hosts[0]), key or new_key(), issuer, ca=False, **knobs)
+
+    def cross_sign(self, subject: Issued, by: Issued, **knobs: Any) -> Issued:
+        """Return *subject*'s name and key, certified by *by* (a cross-sign)."""
+        return self.issue(subject.cert.subject, subject.key, by, ca=True, **knobs)
+
+
+def _ca_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+        encipher_only=False, decipher_only=False,
+    )
+
+
+def _leaf_usage(key: Any) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False,
+        key_encipherment=isinstance(key, rsa.RSAPrivateKey),
+        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False,
+    )
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """root -> intermediate -> leaf, the everyday case."""
+
+    root: Issued
+    intermediate: Issued
+    leaf: Issued
+
+
+def hierarchy(pki: PKI, *hosts: str, **leaf_knobs: Any) -> Hierarchy:
+    """Return a fresh three-level hierarchy for *hosts*."""
+    root = pki.root()
+    inter = pki.intermediate(root)
+    leaf = pki.leaf(inter, *hosts, **leaf_knobs)
+    return Hierarchy(root, inter, leaf)
