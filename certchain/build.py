@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from .errors import AmbiguousLeaf, LoadError
 from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
-from .graph import CertPool, DeadEnd, build_chains, identity
+from .graph import CertPool, DeadEnd, Identity, build_chains, identity
 from .keys import key_matches
 from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import covers_hostname, name_key
 from .rules import WARN_DAYS, check_path, is_ca, is_self_signed, position_names, roles
 from .strict import strict_objection
 
+_NOTHING = Material()
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -57,7 +58,7 @@ class BuildResult:
 
 def build_chain(
     host: Material,
-    candidates: Material = Material(),
+    candidates: Material = _NOTHING,
     *,
     store: TrustStore,
     at: datetime,
@@ -89,9 +90,12 @@ def build_chain(
     Raises:
         LoadError: *host* holds no certificate.
         AmbiguousLeaf: *host* holds several unrelated end-entity certificates.
+        LoadError: *host* holds a CA certificate while *candidates* hold a
+            host certificate (the arguments are in the wrong order).
     """
     certs, duplicates = _unique((*host.certs, *candidates.certs))
     leaf = pick_leaf(host)
+    _check_order(leaf, host, candidates)
     inputs = [c.cert for c in certs]
     self_signed = [c for c in inputs if is_self_signed(c)]
     pool = CertPool(inputs)
@@ -114,7 +118,9 @@ def build_chain(
 
     if hostname is not None and not covers_hostname(leaf, hostname):
         found.append(_hostname_mismatch(leaf, hostname))
-    key, key_findings = _match_key(leaf, keys if keys is not None else Material.merge([host, candidates]), keys is not None)
+    explicit_keys = keys is not None
+    key_source = keys if keys is not None else Material.merge([host, candidates])
+    key, key_findings = _match_key(leaf, key_source, explicit_keys)
     found.extend(key_findings)
     if complete and not any(f.severity is Severity.ERROR for f in found):
         objection = strict_objection(chain, at, hostname)
@@ -173,6 +179,24 @@ def pick_leaf(host: Material) -> x509.Certificate:
     )
 
 
+def _check_order(leaf: x509.Certificate, host: Material, candidates: Material) -> None:
+    """Refuse a CA certificate as the host when a host certificate is among the rest."""
+    # `certchain build root.crt host.crt` is a mix-up of the argument order:
+    # building "a chain" of the root alone would write a useless file and
+    # exit 0.  A lone self-signed host certificate with cA=TRUE (what
+    # `openssl req -x509` makes by default) stays acceptable.
+    if not is_ca(leaf):
+        return
+    hosts = [c for c in candidates.certs if not is_ca(c.cert)]
+    if hosts:
+        raise LoadError(
+            host.certs[0].source.path,
+            f"holds a CA certificate ({subject_text(leaf)}), not a host certificate, "
+            f"while {hosts[0].source.path} holds one ({subject_text(hosts[0].cert)}): "
+            "give the host certificate's file first.",
+        )
+
+
 def _self_issued(cert: x509.Certificate) -> bool:
     return name_key(cert.subject) == name_key(cert.issuer)
 
@@ -194,7 +218,7 @@ def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Findi
 
 
 def _judge(
-    chain: Chain, at: datetime, warn_days: int, store: TrustStore, trusted_ids: set[tuple[object, bytes]]
+    chain: Chain, at: datetime, warn_days: int, store: TrustStore, trusted_ids: set[Identity]
 ) -> list[Finding]:
     found = check_path(chain, at, warn_days=warn_days)
     if identity(chain[-1]) not in trusted_ids:
@@ -217,7 +241,7 @@ def _judge(
 
 
 def _preference(
-    chain: Chain, found: list[Finding], trusted_ids: set[tuple[object, bytes]]
+    chain: Chain, found: list[Finding], trusted_ids: set[Identity]
 ) -> tuple[object, ...]:
     """Sort key: valid first, then trusted, shortest, latest expiry, fingerprint."""
     errors = sum(1 for f in found if f.severity is Severity.ERROR)
@@ -246,8 +270,10 @@ def _missing_link(dead: DeadEnd, store: TrustStore) -> Finding:
     if dead.rejected:
         reasons = "; ".join(
             f"{subject_text(r.candidate)} ({fingerprint(r.candidate)[:16]}): {r.reason}"
-            for r in dead.rejected
+            for r in dead.rejected[:3]
         )
+        if len(dead.rejected) > 3:
+            reasons += f"; and {len(dead.rejected) - 3} more"
         return Finding(
             Code.BAD_SIGNATURE, Severity.ERROR,
             f"{who} names {issuer_text(cert)} as its issuer, but no certificate of "
@@ -268,7 +294,7 @@ def _missing_link(dead: DeadEnd, store: TrustStore) -> Finding:
 
 def _ca_issuers(cert: x509.Certificate) -> list[str]:
     try:
-        aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
     except x509.ExtensionNotFound:
         return []
     return [

@@ -56,12 +56,14 @@ def _user_errors() -> Iterator[None]:
         raise BadInput(str(exc)) from exc
 
 
-class Instant(click.ParamType):
+class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
     """An ISO 8601 time; ``Z`` or an offset, UTC when neither is given."""
 
     name = "TIME"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
         if isinstance(value, datetime):
             moment = value
         else:

@@ -36,6 +36,10 @@ class Code(enum.Enum):
     NAME_CONSTRAINTS = "name-constraints"
     # A certificate's extended key usage does not allow TLS server use.
     EXTENDED_KEY_USAGE = "ext-key-usage"
+    # The leaf's keyUsage allows no TLS key exchange or signature.
+    KEY_USAGE = "key-usage"
+    # A certificate has a critical extension that OpenSSL does not process.
+    UNKNOWN_CRITICAL_EXTENSION = "unknown-critical-extension"
     # A certificate's notAfter is before the validation time.
     EXPIRED = "expired"
     # A certificate's notBefore is after the validation time.

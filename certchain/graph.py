@@ -11,13 +11,13 @@ from validation as pyhanko-certvalidator does.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import ExtensionOID
 
 from .keys import cert_spki
 from .model import Chain, fingerprint
@@ -34,7 +34,11 @@ MAX_DEPTH = 10
 MAX_PATHS = 64
 
 
-def identity(cert: x509.Certificate) -> tuple[NameKey, bytes]:
+#: (subject, public key): what makes two certificates "the same CA".
+Identity = tuple[NameKey, bytes]
+
+
+def identity(cert: x509.Certificate) -> Identity:
     """Return (subject, public key): what makes two certificates "the same CA"."""
     return name_key(cert.subject), cert_spki(cert)
 
@@ -86,18 +90,12 @@ def _key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
     """Return (authority key id, subject key id), each None when absent."""
     aki: bytes | None = None
     ski: bytes | None = None
-    try:
-        aki = cert.extensions.get_extension_for_oid(
-            ExtensionOID.AUTHORITY_KEY_IDENTIFIER
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+        aki = cert.extensions.get_extension_for_class(
+            x509.AuthorityKeyIdentifier
         ).value.key_identifier
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    try:
-        ski = cert.extensions.get_extension_for_oid(
-            ExtensionOID.SUBJECT_KEY_IDENTIFIER
-        ).value.digest
-    except (x509.ExtensionNotFound, ValueError):
-        pass
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     return aki, ski
 
 

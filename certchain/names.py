@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 #: A comparable form of an X.509 Name (see :func:`name_key`).
 NameKey = tuple[frozenset[tuple[str, str]], ...]
@@ -47,7 +47,7 @@ def _prepare(value: str | bytes) -> str:
 def san_names(cert: x509.Certificate) -> list[x509.GeneralName]:
     """Return the certificate's subjectAltName entries ([] when absent)."""
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         return []
     return list(ext.value)
@@ -60,7 +60,12 @@ def dns_names(cert: x509.Certificate) -> list[str]:
 
 def ip_addresses(cert: x509.Certificate) -> list[IPAddr]:
     """Return the IP addresses in the certificate's subjectAltName."""
-    return [g.value for g in san_names(cert) if isinstance(g, x509.IPAddress)]
+    return [
+        g.value
+        for g in san_names(cert)
+        if isinstance(g, x509.IPAddress)
+        and isinstance(g.value, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+    ]
 
 
 def parse_ip(text: str) -> IPAddr | None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
 from .findings import Code, Finding, Severity, describe, subject_text
 from .graph import is_self_issued, signature_problem
@@ -27,6 +27,27 @@ from .names import name_constraint_violation
 WARN_DAYS = 30
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
+
+# The extensions OpenSSL processes, so may be critical (supported_nids in
+# OpenSSL's crypto/x509/v3_purp.c).  Any other critical extension makes
+# OpenSSL refuse the certificate (X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION).
+_HANDLED_CRITICAL = {
+    ExtensionOID.KEY_USAGE,
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+    ExtensionOID.BASIC_CONSTRAINTS,
+    ExtensionOID.CERTIFICATE_POLICIES,
+    ExtensionOID.CRL_DISTRIBUTION_POINTS,
+    ExtensionOID.EXTENDED_KEY_USAGE,
+    ExtensionOID.OCSP_NO_CHECK,
+    ExtensionOID.POLICY_CONSTRAINTS,
+    ExtensionOID.NAME_CONSTRAINTS,
+    ExtensionOID.POLICY_MAPPINGS,
+    ExtensionOID.INHIBIT_ANY_POLICY,
+    ObjectIdentifier("2.16.840.1.113730.1.1"),  # Netscape certificate type
+    ObjectIdentifier("1.3.6.1.5.5.7.1.7"),  # RFC 3779 IP address blocks
+    ObjectIdentifier("1.3.6.1.5.5.7.1.8"),  # RFC 3779 AS identifiers
+    ObjectIdentifier("1.3.6.1.5.5.7.1.14"),  # proxy certificate info
+}
 
 
 def roles(chain: Chain) -> list[str]:
@@ -88,7 +109,9 @@ def check_path(
         if index > 0:
             found.extend(_issuer_rules(chain, index, who))
         found.extend(_eku(cert, index, who))
+        found.extend(_critical_extensions(cert, index, who))
         found.extend(_weakness(chain, index, who))
+    found.extend(_leaf_key_usage(chain[0]))
     return found
 
 
@@ -182,6 +205,46 @@ def _eku(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
         Code.EXTENDED_KEY_USAGE, Severity.ERROR,
         f"{who} {what}: its extended key usage ({listed}) lacks serverAuth; "
         "ask your certificate authority for a TLS server certificate.", index,
+    )]
+
+
+def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:
+    usage = _extension(leaf, ExtensionOID.KEY_USAGE)
+    if not isinstance(usage, x509.KeyUsage):
+        return []
+    # OpenSSL's sslserver purpose (check_purpose_ssl_server) refuses a leaf
+    # whose keyUsage has none of these three bits.
+    if usage.digital_signature or usage.key_encipherment or usage.key_agreement:
+        return []
+    return [Finding(
+        Code.KEY_USAGE, Severity.ERROR,
+        f"{describe('leaf', leaf)} cannot serve TLS: its keyUsage has neither "
+        "digitalSignature, keyEncipherment nor keyAgreement; ask your certificate "
+        "authority for a TLS server certificate.", 0,
+    )]
+
+
+def _critical_extensions(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
+    try:
+        extensions = list(cert.extensions)
+    except ValueError as exc:  # a duplicate or malformed extension
+        return [Finding(
+            Code.UNKNOWN_CRITICAL_EXTENSION, Severity.ERROR,
+            f"{who} has extensions that cannot be parsed ({exc}): clients will "
+            "refuse it; ask the issuer for a corrected certificate.", index,
+        )]
+    unknown = [
+        getattr(ext.oid, "_name", ext.oid.dotted_string)
+        for ext in extensions
+        if ext.critical and ext.oid not in _HANDLED_CRITICAL
+    ]
+    if not unknown:
+        return []
+    return [Finding(
+        Code.UNKNOWN_CRITICAL_EXTENSION, Severity.ERROR,
+        f"{who} marks {', '.join(unknown)} as critical, which OpenSSL does not "
+        "process, so clients refuse the certificate: ask the issuer for one "
+        "without it.", index,
     )]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cryptography import x509
 from cryptography.x509 import verification
 
 from .model import Chain
@@ -34,8 +35,7 @@ def strict_objection(chain: Chain, at: datetime, hostname: str | None = None) ->
     address = parse_ip(name)
     try:
         subject: verification.Subject = (
-            verification.IPAddress(address) if address is not None
-            else verification.DNSName(name)
+            x509.IPAddress(address) if address is not None else x509.DNSName(name)
         )
         verifier = (
             verification.PolicyBuilder()
