@@ -14,6 +14,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from . import extensions
 from .errors import AmbiguousLeaf, LoadError
 from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
 from .graph import CertPool, DeadEnd, Identity, build_chains, identity
@@ -21,7 +22,7 @@ from .keys import key_matches
 from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import covers_hostname, name_key
 from .rules import WARN_DAYS, check_path, is_ca, is_self_signed, position_names, roles
-from .strict import strict_objection
+from .strict import pedantic_objections, strict_objection
 
 _NOTHING = Material()
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -123,13 +124,7 @@ def build_chain(
     key, key_findings = _match_key(leaf, key_source, explicit_keys)
     found.extend(key_findings)
     if complete and not any(f.severity is Severity.ERROR for f in found):
-        objection = strict_objection(chain, at, hostname)
-        if objection is not None:
-            found.append(Finding(
-                Code.STRICT_POLICY,
-                Severity.ERROR if strict else Severity.WARNING,
-                f"cryptography's web-PKI verifier rejects the chain: {objection}.",
-            ))
+        found.extend(_strict_findings(chain, at, hostname, strict))
     if complete and include_root and len(chain) > 1 and roles(chain)[-1] == "root":
         found.append(Finding(
             Code.ROOT_INCLUDED, Severity.INFO,
@@ -142,6 +137,28 @@ def build_chain(
     found.extend(_unused(certs, chain, search.chains, search.dead_ends, complete))
     found.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     return BuildResult(tuple(chain), tuple(found), complete, trusted, key, include_root)
+
+
+def _strict_findings(
+    chain: Chain, at: datetime, hostname: str | None, strict: bool
+) -> list[Finding]:
+    """The strict web-PKI verdict: cryptography's, then the rules it leaves out."""
+    severity = Severity.ERROR if strict else Severity.WARNING
+    found = []
+    objection = strict_objection(chain, at, hostname)
+    if objection is not None:
+        found.append(Finding(
+            Code.STRICT_POLICY, severity,
+            f"cryptography's web-PKI verifier rejects the chain: {objection}.",
+        ))
+    names = position_names(chain)
+    for index, reason in pedantic_objections(chain):
+        found.append(Finding(
+            Code.STRICT_POLICY, severity,
+            f"{describe(names[index], chain[index])} breaks a web-PKI rule: {reason}.",
+            index,
+        ))
+    return found
 
 
 def pick_leaf(host: Material) -> x509.Certificate:
@@ -293,13 +310,10 @@ def _missing_link(dead: DeadEnd, store: TrustStore) -> Finding:
 
 
 def _ca_issuers(cert: x509.Certificate) -> list[str]:
-    try:
-        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
-    except x509.ExtensionNotFound:
-        return []
+    aia = extensions.get(cert, x509.AuthorityInformationAccess)
     return [
         str(d.access_location.value)
-        for d in aia.value
+        for d in aia or []
         if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS
         and isinstance(d.access_location, x509.UniformResourceIdentifier)
     ]

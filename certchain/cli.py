@@ -11,10 +11,12 @@ from __future__ import annotations
 import enum
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,11 +24,13 @@ import click
 
 from .build import BuildResult, build_chain
 from .errors import CertchainError, LoadError, OutputExistsError, PasswordRequired
+from .inventory import inspect_material
 from .load import load_file, load_files, sibling_key
 from .model import Format, Material, TrustStore
-from .report import build_dict, build_text
+from .report import build_dict, build_text, inspect_text, paint, verify_dict, verify_text
 from .snippets import ServedFiles, jupyterhub
 from .trust import certifi_store, store_from_paths
+from .verify import Report, verify_file
 from .write import chain_pem, write_file
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
@@ -97,29 +101,46 @@ def main() -> None:
     """Assemble and verify TLS certificate chains."""
 
 
+_PASSWORD_FILE = click.option(
+    "--password-file", type=click.Path(path_type=Path),
+    help=f"Read the password of encrypted keys and PKCS#12 files from this file "
+         f"(else ${PASSWORD_ENV}, else a prompt on a terminal).",
+)
+_AT = click.option("--at", type=Instant(), help="Validate at this time (ISO 8601). Default: now.")
+
+
+def _judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `build` and `verify` share: trust, time, name, strictness."""
+    decorators = [
+        _PASSWORD_FILE,
+        click.option("--trust", multiple=True, type=click.Path(path_type=Path),
+                     help="Trust only these anchors (PEM bundle or directory; repeatable) "
+                          "instead of certifi's bundle."),
+        _AT,
+        click.option("--hostname", help="Also check that the leaf covers NAME "
+                                        "(DNS name or IP address)."),
+        click.option("--strict", is_flag=True,
+                     help="Make cryptography's web-PKI verifier's objection an error."),
+        click.option("--warn-days", type=click.IntRange(min=0), default=30,
+                     show_default=True,
+                     help="Warn when a certificate expires within this many days."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("host", type=click.Path(path_type=Path))
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="The host's private key (default: a key among the inputs, "
                    "else HOST-STEM.key beside HOST).")
-@click.option("--password-file", type=click.Path(path_type=Path),
-              help=f"Read the password of encrypted keys and PKCS#12 files from "
-                   f"this file (else ${PASSWORD_ENV}, else a prompt on a terminal).")
-@click.option("--trust", multiple=True, type=click.Path(path_type=Path),
-              help="Trust only these anchors (PEM bundle or directory; repeatable) "
-                   "instead of certifi's bundle.")
-@click.option("--at", type=Instant(), help="Validate at this time (ISO 8601). Default: now.")
-@click.option("--hostname", help="Also check that the host certificate covers NAME "
-                                 "(DNS name or IP address).")
-@click.option("--strict", is_flag=True,
-              help="Make cryptography's web-PKI verifier's objection an error.")
+@_judging_options
 @click.option("--no-root", is_flag=True, help="Leave the self-signed root out of the output.")
 @click.option("-o", "--output", help="Where to write the chained file ('-' for stdout). "
                                       "Default: HOST-STEM-chained.crt beside HOST.")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Warn when a certificate expires within this many days.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def build(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
@@ -136,14 +157,16 @@ def build(
     if output == "-" and as_json:
         raise click.UsageError("--json cannot be combined with -o - (both use stdout).")
     target = None if output == "-" else Path(output or _default_output(host)).absolute()
-    if target is not None and not force and target.exists():
-        raise BadInput(str(OutputExistsError(target)))
     when = at or datetime.now(timezone.utc)
     with _user_errors():
         store = _store(trust)
         host_material, others, keys = _with_password(
             password_file, lambda pw: _load_build_inputs(host, inputs, key_path, pw)
         )
+        # Refused before any work, but after the inputs: a missing input is
+        # the more useful message.  write_file checks again, atomically.
+        if target is not None and not force and target.exists():
+            raise OutputExistsError(target)
         result = build_chain(
             host_material, others, store=store, at=when, keys=keys, hostname=hostname,
             strict=strict, include_root=not no_root, warn_days=warn_days,
@@ -170,12 +193,8 @@ def _load_build_inputs(
 ) -> tuple[Material, Material, Material | None]:
     host_material = load_file(host, password=password)
     others = load_files(inputs, password=password)
-    keys: Material | None = None
-    if key_path is not None:
-        keys = load_file(key_path, password=password)
-        if not keys.keys:
-            raise LoadError(key_path, "holds no private key (given with --key).")
-    elif not host_material.keys and not others.keys:
+    keys = _load_key(key_path, password)
+    if key_path is None and not host_material.keys and not others.keys:
         sibling = sibling_key(host)
         if sibling is not None and sibling not in inputs:
             keys = load_file(sibling, password=password)
@@ -230,11 +249,128 @@ def _served_files(result: BuildResult, target: Path) -> ServedFiles:
     if key.source.format is not Format.PEM or path is None:
         return ServedFiles(target, None, key_note=(
             f"the matching key is inside {path} ({key.source.format.value}); JupyterHub "
-            f"needs it as a PEM file: openssl pkcs12 -in {path} -nocerts -noenc -out host.key"
+            f"needs it as a PEM file: openssl pkcs12 -in {shlex.quote(str(path))} -nocerts "
+            "-noenc -out host.key"
         ))
     if key.encrypted:
         return ServedFiles(target, None, key_note=(
             f"the key in {path} is encrypted and JupyterHub cannot ask for its "
-            f"password: openssl pkey -in {path} -out host.key"
+            f"password: openssl pkey -in {shlex.quote(str(path))} -out host.key"
         ))
     return ServedFiles(target, path)
+
+
+@main.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--key", "key_path", type=click.Path(path_type=Path),
+              help="Check that this private key belongs to the leaf.")
+@_judging_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per file, one per line.")
+def verify(
+    files: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
+    trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
+    warn_days: int, as_json: bool,
+) -> None:
+    """
+    Audit deployed chained files: everything wrong with each, in one run.
+
+    Each FILE is judged as a server would send it: its certificates in the
+    order they stand.  Several files are judged one by one, with a summary.
+    """
+    when = at or datetime.now(timezone.utc)
+    with _user_errors():
+        store = _store(trust)
+        keys = _with_password(password_file, lambda pw: _load_key(key_path, pw))
+    colour = _colour()
+    outcomes: list[bool | None] = []  # None: the file could not be read
+    for path in files:
+
+        def judge(password: bytes | None, path: Path = path) -> Report:
+            return verify_file(
+                path, store=store, at=when, keys=keys, password=password,
+                hostname=hostname, strict=strict, warn_days=warn_days,
+            )
+
+        try:
+            with _user_errors():
+                report = _with_password(password_file, judge)
+        except BadInput as exc:
+            exc.show()
+            outcomes.append(None)
+            continue
+        outcomes.append(report.ok)
+        if as_json:
+            click.echo(json.dumps(verify_dict(report, str(path))))
+        else:
+            repair = _repair_command(path, report, trust) if report.repairable else None
+            click.echo(verify_text(report, str(path), when, colour=colour, repair=repair))
+    if len(files) > 1:
+        good = outcomes.count(True)
+        bad = outcomes.count(False)
+        unread = outcomes.count(None)
+        summary = f"{len(files)} files: {good} ok, {bad} with errors"
+        summary += f", {unread} unreadable." if unread else "."
+        click.echo(summary, err=as_json)
+    if None in outcomes:
+        sys.exit(ExitCode.BAD_INPUT)
+    if False in outcomes:
+        sys.exit(ExitCode.CHAIN_PROBLEM)
+
+
+@main.command(epilog="""
+\b
+Exit codes:
+  0  every file was read
+  2  a file could not be read (bad input or usage)
+""")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_PASSWORD_FILE
+@_AT
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per file, one per line.")
+def inspect(
+    files: tuple[Path, ...], password_file: Path | None, at: datetime | None, as_json: bool,
+) -> None:
+    """List every certificate and key in FILES, field by field."""
+    when = at or datetime.now(timezone.utc)
+    colour = _colour()
+    for path in files:
+        with _user_errors():
+            material = _with_password(password_file, partial(_load_one, path))
+        items = inspect_material(material, when)
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **items}))
+        else:
+            if len(files) > 1:
+                click.echo(paint(f"== {path}", "bold", colour))
+            click.echo(inspect_text(items, colour=colour), nl=False)
+
+
+def _load_one(path: Path, password: bytes | None) -> Material:
+    return load_file(path, password=password)
+
+
+def _load_key(key_path: Path | None, password: bytes | None) -> Material | None:
+    if key_path is None:
+        return None
+    keys = load_file(key_path, password=password)
+    if not keys.keys:
+        raise LoadError(key_path, "holds no private key (given with --key).")
+    return keys
+
+
+def _colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _repair_command(path: Path, report: Report, trust: tuple[Path, ...]) -> str:
+    """The exact `certchain build` command that rewrites *path* correctly."""
+    words = ["certchain", "build", str(path)]
+    for anchor in trust:
+        words += ["--trust", str(anchor)]
+    if "root" not in report.roles:
+        words.append("--no-root")
+    words += ["-o", str(path), "--force"]
+    return shlex.join(words)

@@ -24,7 +24,7 @@ class LoadError(CertchainError):
         self.path = path
         self.reason = reason
         self.block = block
-        where = str(path) if path is not None else "<stdin>"
+        where = str(path) if path is not None else "<data>"
         if block is not None:
             where = f"{where} (block {block + 1})"
         super().__init__(f"{where}: {reason}")

@@ -24,6 +24,12 @@ class Severity(enum.Enum):
 class Code(enum.Enum):
     """Stable identifiers; the values appear in JSON output and never change."""
 
+    # verify: the file does not stand leaf first, each followed by its issuer.
+    WRONG_ORDER = "wrong-order"
+    # verify: a certificate in the file belongs to no path from the leaf.
+    EXTRA_CERT = "extra-cert"
+    # verify: an issuer on the path expires before a certificate it issued.
+    ISSUER_EXPIRES_FIRST = "issuer-expires-first"
     # No issuer for a certificate among the inputs or the trust anchors.
     MISSING_ISSUER = "missing-issuer"
     # A signature does not verify with the issuer's public key.
@@ -40,6 +46,8 @@ class Code(enum.Enum):
     KEY_USAGE = "key-usage"
     # A certificate has a critical extension that OpenSSL does not process.
     UNKNOWN_CRITICAL_EXTENSION = "unknown-critical-extension"
+    # A certificate's extensions cannot be parsed (duplicate, malformed).
+    MALFORMED_EXTENSION = "malformed-extension"
     # A certificate's notAfter is before the validation time.
     EXPIRED = "expired"
     # A certificate's notBefore is after the validation time.

@@ -11,7 +11,6 @@ from validation as pyhanko-certvalidator does.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
+from . import extensions
 from .keys import cert_spki
 from .model import Chain, fingerprint
 from .names import NameKey, name_key
@@ -88,15 +88,9 @@ def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str 
 
 def _key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
     """Return (authority key id, subject key id), each None when absent."""
-    aki: bytes | None = None
-    ski: bytes | None = None
-    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-        aki = cert.extensions.get_extension_for_class(
-            x509.AuthorityKeyIdentifier
-        ).value.key_identifier
-    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    return aki, ski
+    aki = extensions.get(cert, x509.AuthorityKeyIdentifier)
+    ski = extensions.get(cert, x509.SubjectKeyIdentifier)
+    return (aki.key_identifier if aki else None), (ski.digest if ski else None)
 
 
 class CertPool:

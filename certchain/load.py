@@ -28,6 +28,7 @@ from .errors import BadPassword, LoadError, PasswordRequired
 from .model import Format, LoadedCert, LoadedKey, Material, PrivateKey, Source
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_END = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
 _PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CERTIFICATE CHAIN"}
 _KEY_LABELS = {
@@ -72,6 +73,12 @@ def load_bytes(
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows Notepad's "Unicode": PEM saved as UTF-16.
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LoadError(source, "is UTF-16 text that cannot be decoded.") from exc
     if not data.strip():
         raise LoadError(source, "is empty: expected a certificate or a private key.")
     with warnings.catch_warnings():
@@ -84,6 +91,7 @@ def load_bytes(
             material = _load_binary(data, source, password)
     if not material.certs and not material.keys:
         raise LoadError(source, "holds no certificate and no private key.")
+    _check_readable(material.certs, source)
     return material
 
 
@@ -117,6 +125,14 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
         label = match.group(1)
         end_marker = b"-----END " + label + b"-----"
         end = data.find(end_marker, match.end())
+        other_end = _END.search(data, match.end())
+        if other_end is not None and (end < 0 or other_end.start() < end):
+            raise LoadError(
+                source,
+                f"the {label.decode()} block ends with END {other_end.group(1).decode()}: "
+                "the file was edited by hand or pasted together; copy it again.",
+                block=block,
+            )
         if end < 0:
             raise LoadError(
                 source,
@@ -132,6 +148,9 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
             continue
         index = len(certs) + len(keys)
         if label in _KEY_LABELS:
+            # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") are not base64.
+            payload = b"\n".join(ln for ln in body.splitlines() if b":" not in ln)
+            _decode_body(payload, label, source, block)  # damaged, not a wrong password
             key = _pem_key(text, source, block, password)
             encrypted = label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in body
             keys.append(LoadedKey(key, Source(source, index, Format.PEM), encrypted))
@@ -149,15 +168,26 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
                 for cert in _der_pkcs7(der, source, block):
                     index = len(certs) + len(keys)
                     certs.append(LoadedCert(cert, Source(source, index, Format.PKCS7)))
+            elif label == b"OPENSSH PRIVATE KEY":
+                raise LoadError(
+                    source,
+                    "holds an OpenSSH private key, which TLS servers cannot read: "
+                    "convert a copy with ssh-keygen -p -m PKCS8 -f COPY.",
+                    block=block,
+                )
             else:
                 raise LoadError(
                     source,
-                    f"is a {label.decode()} block, not a certificate or a "
-                    "private key: leave it out of the inputs.",
+                    f"holds {_article(label.decode())} {label.decode()} block, not a "
+                    "certificate or a private key: leave it out of the inputs.",
                     block=block,
                 )
         block += 1
     return Material(tuple(certs), tuple(keys))
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
 
 
 def _decode_body(body: bytes, label: bytes, source: Path | None, block: int) -> bytes:
@@ -220,7 +250,8 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
     if not is_supported_private_key(key):
         raise LoadError(
             source,
-            f"holds a {type(key).__name__}, which cannot serve TLS.",
+            f"holds {_article(type(key).__name__)} {type(key).__name__}, which cannot "
+            "serve TLS.",
             block=block,
         )
     return cast(PrivateKey, key)
@@ -228,14 +259,28 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
 
 def _der_cert(der: bytes, source: Path | None, block: int | None) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        cert = x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise LoadError(
             source,
-            f"the certificate is corrupt ({exc}): copy it again from your "
-            "certificate authority.",
+            "the certificate is corrupt (not valid DER): copy it again from "
+            "your certificate authority.",
             block=block,
         ) from exc
+    return cert
+
+
+def _check_readable(certs: tuple[LoadedCert, ...], source: Path | None) -> None:
+    """Refuse now a certificate whose public key cannot be read: it cannot be chained."""
+    for loaded in certs:
+        try:
+            loaded.cert.public_key()
+        except Exception as exc:  # UnsupportedAlgorithm, ValueError
+            raise LoadError(
+                source,
+                f"certificate {loaded.source.index + 1} ({loaded.cert.subject.rfc4514_string()})"
+                f" has a public key that cannot be read ({exc}).",
+            ) from exc
 
 
 def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.Certificate]:
@@ -278,8 +323,12 @@ def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Ma
             "is not a certificate, key, PKCS#7 or PKCS#12 file "
             "(unrecognised binary data).",
         )
+    # A DER certificate followed by a stray newline (copied through a text
+    # tool) is still that certificate.
+    first = _first_der_element(data)
+    der = first if not data[len(first):].strip() else data
     try:
-        cert = x509.load_der_x509_certificate(data)
+        cert = x509.load_der_x509_certificate(der)
     except ValueError:
         pass
     else:
@@ -332,11 +381,13 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
 
 
 def _der_key(data: bytes, source: Path | None, password: bytes | None) -> LoadedKey | None:
+    encrypted = password is not None
     try:
         key = load_der_private_key(data, password)
     except TypeError as exc:
         if password is None:
             raise PasswordRequired(source) from exc
+        encrypted = False
         try:
             key = load_der_private_key(data, None)
         except (TypeError, ValueError):
@@ -352,7 +403,9 @@ def _der_key(data: bytes, source: Path | None, password: bytes | None) -> Loaded
         return None
     except Exception:
         return None
-    return LoadedKey(_check_key_type(key, source, None), Source(source, 0, Format.DER))
+    return LoadedKey(
+        _check_key_type(key, source, None), Source(source, 0, Format.DER), encrypted
+    )
 
 
 def _is_text(data: bytes) -> bool:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from cryptography import x509
+from cryptography import utils, x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -107,3 +109,17 @@ class TrustStore:
 def fingerprint(cert: x509.Certificate) -> str:
     """Return the lowercase hex SHA-256 of *cert*'s DER encoding."""
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def utc_iso(moment: datetime) -> str:
+    """Return *moment* (UTC) as ``2025-06-01T00:00:00Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def serial_number(cert: x509.Certificate) -> int:
+    """Return *cert*'s serial number, quietly even when it is not positive."""
+    with warnings.catch_warnings():
+        # cryptography warns on access when RFC 5280 4.1.2.2 is broken; the
+        # callers report that themselves.
+        warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
+        return cert.serial_number

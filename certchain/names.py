@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from . import extensions
+
 #: A comparable form of an X.509 Name (see :func:`name_key`).
 NameKey = tuple[frozenset[tuple[str, str]], ...]
 
@@ -46,11 +48,8 @@ def _prepare(value: str | bytes) -> str:
 
 def san_names(cert: x509.Certificate) -> list[x509.GeneralName]:
     """Return the certificate's subjectAltName entries ([] when absent)."""
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    return list(ext.value)
+    san = extensions.get(cert, x509.SubjectAlternativeName)
+    return list(san) if san is not None else []
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:

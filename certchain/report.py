@@ -7,6 +7,7 @@ No click and no printing: the CLI decides where the text goes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from cryptography import x509
 
 from .build import BuildResult
 from .findings import Finding, issuer_text, subject_text
-from .model import Chain, fingerprint
+from .model import Chain, fingerprint, utc_iso
 from .rules import roles
+from .verify import Report
 
 
 def cert_dict(cert: x509.Certificate, role: str) -> dict[str, Any]:
@@ -25,8 +27,8 @@ def cert_dict(cert: x509.Certificate, role: str) -> dict[str, Any]:
         "subject": subject_text(cert),
         "issuer": issuer_text(cert),
         "sha256": fingerprint(cert),
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
+        "not_before": utc_iso(cert.not_valid_before_utc),
+        "not_after": utc_iso(cert.not_valid_after_utc),
     }
 
 
@@ -71,9 +73,8 @@ def chain_lines(chain: Chain, *, kept: int | None = None) -> list[str]:
     for index, (cert, role) in enumerate(zip(chain, roles(chain))):
         left_out = "  [left out: --no-root]" if kept is not None and index >= kept else ""
         lines.append(
-            f"  {index}  {role:<12}  {subject_text(cert)}\n"
-            f"     {'':<12}  issued by {issuer_text(cert)}, "
-            f"expires {cert.not_valid_after_utc:%Y-%m-%d}{left_out}"
+            f"  {index}  {role:<12}  {subject_text(cert)}  (issued by {issuer_text(cert)}, "
+            f"expires {cert.not_valid_after_utc:%Y-%m-%d}){left_out}"
         )
     return lines
 
@@ -89,6 +90,8 @@ def build_text(
     """Return the human report of ``certchain build``."""
     parts = [f"Chain for {source}:"]
     parts.extend(chain_lines(result.chain, kept=len(result.output_chain)))
+    if result.key is not None:
+        parts.append(f"Private key: {result.key.source} matches the leaf.")
     if result.findings:
         parts.append("Findings:")
         parts.extend(finding_lines(result.findings))
@@ -105,5 +108,115 @@ def build_text(
     return "\n".join(parts) + "\n"
 
 
-def _iso(moment: Any) -> str:
-    return str(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+# ------------------------------------------------------------------ verify
+
+_COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "bold": "1"}
+_SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+def paint(text: str, colour: str, enabled: bool) -> str:
+    """Wrap *text* in an ANSI colour when *enabled* (the CLI decides: TTY, NO_COLOR)."""
+    if not enabled:
+        return text
+    return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+
+
+def verify_dict(report: Report, file: str) -> dict[str, Any]:
+    """Return the ``certchain verify --json`` object for one file."""
+    until = report.valid_until
+    return {
+        "file": file,
+        "ok": report.ok,
+        "chain": [cert_dict(c, role) for c, role in zip(report.chain, report.roles)],
+        "findings": [finding_dict(f) for f in report.findings],
+        "valid_until": utc_iso(until) if until is not None else None,
+    }
+
+
+def verify_text(
+    report: Report, file: str, at: datetime, *, colour: bool = False,
+    repair: str | None = None,
+) -> str:
+    """
+    Return the human report of one verified file.
+
+    The chain is drawn leaf at the top, one line per certificate, each line
+    after the first marked with whether it signed the line above
+    (``ok``/``NO``); then the findings; then a one-line verdict.
+    """
+    lines = [paint(file, "bold", colour)]
+    for index, (cert, role) in enumerate(zip(report.chain, report.roles)):
+        days = (cert.not_valid_after_utc - at).days
+        left = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        if index == 0:
+            mark = "   "
+        else:
+            linked = report.links[index - 1]
+            mark = paint(" ok", "green", colour) if linked else paint(" NO", "red", colour)
+        indent = "  " * min(index, 6)
+        branch = "" if index == 0 else "`-"
+        lines.append(
+            f" {mark} {indent}{branch}[{index}] {role}: {subject_text(cert)}  "
+            f"(issuer {issuer_text(cert)}; expires "
+            f"{cert.not_valid_after_utc:%Y-%m-%d}, {left})"
+        )
+    if report.findings:
+        lines.append("Findings:")
+        for finding in report.findings:
+            name = finding.severity.value
+            severity = paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour)
+            lines.append(f"  {severity}  {finding.code.value}: {finding.message}")
+    errors = sum(1 for f in report.findings if f.severity.value == "error")
+    warnings = sum(1 for f in report.findings if f.severity.value == "warning")
+    if report.ok:
+        until = report.valid_until
+        verdict = paint("OK", "green", colour) + (
+            f": the chain verifies, valid until {until:%Y-%m-%d}" if until else ""
+        )
+    else:
+        verdict = paint("FAIL", "red", colour) + f": {errors} error{'s' if errors != 1 else ''}"
+    if warnings:
+        verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    lines.append(verdict + ".")
+    if repair:
+        lines.append(f"certchain build can repair this file: {repair}")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------- inspect
+
+
+def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False) -> str:
+    """Return the human listing of ``certchain inspect``."""
+    lines: list[str] = []
+    for index, cert in enumerate(items["certificates"]):
+        ca = "yes" if cert["ca"] else "no"
+        if cert["ca"] and cert["path_length"] is not None:
+            ca += f" (pathLen {cert['path_length']})"
+        days = cert["days_left"]
+        left = f"{days} days left" if days >= 0 else f"EXPIRED {-days} days ago"
+        lines.append(paint(f"Certificate {index}: {cert['subject']}", "bold", colour))
+        rows = [
+            ("from", cert["source"]),
+            ("issuer", cert["issuer"]),
+            ("names", ", ".join(cert["san"]) or "(no subjectAltName)"),
+            ("valid", f"{cert['not_before']} to {cert['not_after']} ({left})"),
+            ("key", cert["key"]),
+            ("signature", cert["signature"]),
+            ("serial", cert["serial"]),
+            ("sha256", cert["sha256"]),
+            ("ski", cert["ski"] or "-"),
+            ("aki", cert["aki"] or "-"),
+            ("CA", ca),
+            ("CA issuers", ", ".join(cert["aia"]["ca_issuers"]) or "-"),
+            ("OCSP", ", ".join(cert["aia"]["ocsp"]) or "-"),
+            ("CRL", ", ".join(cert["crl"]) or "-"),
+        ]
+        lines.extend(f"  {name:<11} {value}" for name, value in rows)
+    for index, key in enumerate(items["keys"]):
+        matches = ", ".join(f"certificate {i}" for i in key["matches"]) or "no listed certificate"
+        lines.append(paint(f"Private key {index}: {key['type']}", "bold", colour))
+        lines.append(f"  {'from':<11} {key['source']}")
+        lines.append(f"  {'encrypted':<11} {'yes' if key['encrypted'] else 'no'}")
+        lines.append(f"  {'matches':<11} {matches}")
+    return "\n".join(lines) + "\n"

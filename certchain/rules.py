@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
+from . import extensions
 from .findings import Code, Finding, Severity, describe, subject_text
 from .graph import is_self_issued, signature_problem
 from .keys import weak_key_reason
@@ -83,7 +84,7 @@ def is_self_signed(cert: x509.Certificate) -> bool:
 
 def is_ca(cert: x509.Certificate) -> bool:
     """Return whether basicConstraints says cA=TRUE."""
-    constraints = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = extensions.get(cert, x509.BasicConstraints)
     return isinstance(constraints, x509.BasicConstraints) and constraints.ca
 
 
@@ -144,7 +145,7 @@ def _validity(
 def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
     cert = chain[index]
     found: list[Finding] = []
-    constraints = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = extensions.get(cert, x509.BasicConstraints)
     last = index == len(chain) - 1
     if isinstance(constraints, x509.BasicConstraints):
         if not constraints.ca:
@@ -153,7 +154,7 @@ def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
         # Only a v1 trust anchor, which cannot carry extensions, is accepted
         # without basicConstraints (OpenSSL's X509_check_ca does the same).
         found.append(_not_a_ca(who, index, "it has no basicConstraints extension"))
-    usage = _extension(cert, ExtensionOID.KEY_USAGE)
+    usage = extensions.get(cert, x509.KeyUsage)
     if isinstance(usage, x509.KeyUsage) and not usage.key_cert_sign:
         found.append(_not_a_ca(who, index, "its keyUsage lacks keyCertSign"))
     if isinstance(constraints, x509.BasicConstraints) and constraints.path_length is not None:
@@ -166,7 +167,7 @@ def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
                 f"it (pathLenConstraint) but the path has {below}: use a "
                 "shorter path or a CA certificate without this limit.", index,
             ))
-    names = _extension(cert, ExtensionOID.NAME_CONSTRAINTS)
+    names = extensions.get(cert, x509.NameConstraints)
     if isinstance(names, x509.NameConstraints):
         for below_index in range(index):
             child = chain[below_index]
@@ -193,7 +194,7 @@ def _not_a_ca(who: str, index: int, why: str) -> Finding:
 
 
 def _eku(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
-    usage = _extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    usage = extensions.get(cert, x509.ExtendedKeyUsage)
     if not isinstance(usage, x509.ExtendedKeyUsage):
         return []
     allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
@@ -209,7 +210,7 @@ def _eku(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
 
 
 def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:
-    usage = _extension(leaf, ExtensionOID.KEY_USAGE)
+    usage = extensions.get(leaf, x509.KeyUsage)
     if not isinstance(usage, x509.KeyUsage):
         return []
     # OpenSSL's sslserver purpose (check_purpose_ssl_server) refuses a leaf
@@ -225,18 +226,17 @@ def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:
 
 
 def _critical_extensions(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
-    try:
-        extensions = list(cert.extensions)
-    except ValueError as exc:  # a duplicate or malformed extension
+    problem = extensions.malformed(cert)
+    if problem is not None:
         return [Finding(
-            Code.UNKNOWN_CRITICAL_EXTENSION, Severity.ERROR,
-            f"{who} has extensions that cannot be parsed ({exc}): clients will "
+            Code.MALFORMED_EXTENSION, Severity.ERROR,
+            f"{who} has extensions that cannot be parsed ({problem}): clients will "
             "refuse it; ask the issuer for a corrected certificate.", index,
         )]
     unknown = [
-        getattr(ext.oid, "_name", ext.oid.dotted_string)
-        for ext in extensions
-        if ext.critical and ext.oid not in _HANDLED_CRITICAL
+        getattr(oid, "_name", oid.dotted_string)
+        for oid in extensions.critical_oids(cert)
+        if oid not in _HANDLED_CRITICAL
     ]
     if not unknown:
         return []
@@ -272,10 +272,3 @@ def _weakness(chain: Chain, index: int, who: str) -> list[Finding]:
             "the key.", index,
         ))
     return found
-
-
-def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> object | None:
-    try:
-        return cert.extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None

@@ -34,7 +34,9 @@ def jupyterhub(files: ServedFiles) -> str:
     if files.key is not None:
         lines.append(f"c.JupyterHub.ssl_key = {str(files.key)!r}")
     else:
-        lines.append(f"# c.JupyterHub.ssl_key = ...  ({files.key_note})")
+        # One comment line whatever the note holds (a path may hold a newline).
+        note = " ".join(files.key_note.split())
+        lines.append(f"# c.JupyterHub.ssl_key = ...  ({note})")
     return "\n".join(lines) + "\n"
 
 

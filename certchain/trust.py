@@ -16,7 +16,7 @@ from cryptography import utils, x509
 
 from .errors import LoadError, TrustStoreError
 from .load import load_bytes
-from .model import TrustStore
+from .model import TrustStore, fingerprint
 
 # In a directory, files with these suffixes must parse; others (hash links,
 # READMEs) are skipped when they hold no certificate.
@@ -61,6 +61,9 @@ def store_from_paths(paths: Sequence[Path]) -> TrustStore:
             roots.extend(_read_file(path, strict=True))
     if not roots:
         raise TrustStoreError("the trust store is empty: --trust named no certificate.")
+    # A directory such as /etc/ssl/certs holds each root several times (the
+    # file, its hash links, the bundle): keep one of each.
+    roots = list({fingerprint(r): r for r in roots}.values())
     origin = ", ".join(str(p) for p in paths)
     return TrustStore(tuple(roots), origin, explicit=True)
 

@@ -20,6 +20,9 @@ def testdata(*parts: str) -> Path:
     return ROOT.joinpath("testdata", *parts)
 
 
+testdata.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
+
+
 @pytest.fixture(scope="session")
 def pki() -> PKI:
     """The certificate factory (keys are fresh per certificate)."""
