@@ -19,12 +19,14 @@ from .errors import (
 )
 from .findings import Code, Finding, Severity
 from .graph import CertPool, Search, build_chains
+from .inventory import inspect_material
 from .keys import key_matches
 from .load import load_bytes, load_file, load_files, sibling_key
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, Source, TrustStore
 from .snippets import ServedFiles, jupyterhub
-from .strict import strict_objection
+from .strict import pedantic_objections, strict_objection
 from .trust import certifi_store, store_from_paths
+from .verify import Report, verify_chain, verify_file
 from .write import chain_pem, write_chain, write_file
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Material",
     "OutputExistsError",
     "PasswordRequired",
+    "Report",
     "Search",
     "ServedFiles",
     "Severity",
@@ -54,15 +57,19 @@ __all__ = [
     "build_chains",
     "certifi_store",
     "chain_pem",
+    "inspect_material",
     "jupyterhub",
     "key_matches",
     "load_bytes",
     "load_file",
     "load_files",
+    "pedantic_objections",
     "pick_leaf",
     "sibling_key",
     "store_from_paths",
     "strict_objection",
+    "verify_chain",
+    "verify_file",
     "write_chain",
     "write_file",
 ]
