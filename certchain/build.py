@@ -17,7 +17,15 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from . import extensions
 from .errors import AmbiguousLeaf, LoadError
 from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
-from .graph import CertPool, DeadEnd, Identity, build_chains, identity
+from .graph import (
+    BUDGET_REASON,
+    MAX_SIGNATURE_CHECKS,
+    CertPool,
+    DeadEnd,
+    Identity,
+    build_chains,
+    identity,
+)
 from .keys import key_matches
 from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import covers_hostname, name_key
@@ -284,6 +292,20 @@ def _missing_link(dead: DeadEnd, store: TrustStore) -> Finding:
     index = len(chain) - 1
     cert = chain[index]
     who = describe(position_names(chain)[index], cert)
+    if dead.too_long:
+        return Finding(
+            Code.CHAIN_TOO_LONG, Severity.ERROR,
+            f"The path from the leaf is still not at a trust anchor after {len(chain)} "
+            f"certificates (at {who}): clients give up on such chains; check for "
+            "cross-signs that loop through many CAs and leave the extra ones out.", index,
+        )
+    if dead.rejected and all(r.reason == BUDGET_REASON for r in dead.rejected):
+        return Finding(
+            Code.MISSING_ISSUER, Severity.ERROR,
+            f"certchain stopped after {MAX_SIGNATURE_CHECKS} signature checks before "
+            f"finding the issuer of {who} among {len(dead.rejected)} certificates named "
+            f"{issuer_text(cert)}: leave the unrelated copies out of the inputs.", index,
+        )
     if dead.rejected:
         reasons = "; ".join(
             f"{subject_text(r.candidate)} ({fingerprint(r.candidate)[:16]}): {r.reason}"

@@ -38,6 +38,8 @@ class Code(enum.Enum):
     NOT_A_CA = "not-a-ca"
     # An issuer's pathLenConstraint allows fewer CAs below it than the path has.
     PATH_LENGTH = "path-length"
+    # The path grows past the depth limit (10 certificates) without an anchor.
+    CHAIN_TOO_LONG = "chain-too-long"
     # A name in a certificate is outside an issuer's name constraints.
     NAME_CONSTRAINTS = "name-constraints"
     # A certificate's extended key usage does not allow TLS server use.
@@ -74,6 +76,20 @@ class Code(enum.Enum):
     ROOT_INCLUDED = "root-included"
     # No private key was found, so the key could not be checked.
     NO_KEY = "no-key"
+    # doctor: c.JupyterHub.ssl_cert / ssl_key are not both set.
+    SSL_NOT_SET = "ssl-not-set"
+    # doctor: a configuration value is an expression certchain cannot evaluate.
+    UNEVALUATED_CONFIG = "unevaluated-config"
+    # doctor: a file the configuration names does not exist.
+    FILE_NOT_FOUND = "file-not-found"
+    # doctor: a file the configuration names cannot be read or parsed.
+    FILE_UNREADABLE = "file-unreadable"
+    # doctor: the private key file is readable by group or others.
+    KEY_PERMISSIONS = "key-permissions"
+    # doctor: c.JupyterHub.ip = '*', which the proxy may fail to bind.
+    IP_WILDCARD = "ip-wildcard"
+    # doctor: the hub listens on loopback while the spawner runs servers elsewhere.
+    HUB_IP_UNREACHABLE = "hub-ip-unreachable"
 
 
 @dataclass(frozen=True, slots=True)

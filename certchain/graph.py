@@ -27,6 +27,7 @@ from .names import NameKey, name_key
 # (maxChainSignatureChecks) so that a crafted pile of same-named
 # certificates cannot make path building quadratic; we do the same.
 MAX_SIGNATURE_CHECKS = 100
+BUDGET_REASON = "not checked: the signature-check budget is used up"
 # A path longer than this many certificates is never built.  cryptography's
 # verifier defaults to 8 intermediates; public chains have 2 to 4.
 MAX_DEPTH = 10
@@ -151,6 +152,7 @@ class DeadEnd:
 
     path: Chain  # leaf first, ending at the certificate without an issuer
     rejected: tuple[Rejected, ...]  # candidates with the right name, refused
+    too_long: bool = False  # cut off at max_depth, not for want of an issuer
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +206,10 @@ def _extend(path: Chain, pool: CertPool, state: _State, max_depth: int) -> None:
     if fingerprint(current) in state.anchors:
         state.chains.append(path)
         return
-    if len(path) >= max_depth or len(state.chains) >= MAX_PATHS:
+    if len(state.chains) >= MAX_PATHS:
+        return
+    if len(path) >= max_depth:
+        state.dead_ends.append(DeadEnd(path, (), too_long=True))
         return
     in_path = {identity(c) for c in path}
     rejected: list[Rejected] = []
@@ -232,7 +237,7 @@ def _checked_signature(
         return state.cache[key]
     if state.checks_left <= 0:
         state.exhausted = True
-        return "not checked: the signature-check budget is used up"
+        return BUDGET_REASON
     state.checks_left -= 1
     problem = signature_problem(child, issuer)
     state.cache[key] = problem

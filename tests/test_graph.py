@@ -1,0 +1,347 @@
+"""Tests for certchain.graph: candidate issuers, signature checks and path search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from pki import PKI, T0, Issued, new_key
+
+from certchain.graph import (
+    MAX_SIGNATURE_CHECKS,
+    CertPool,
+    Search,
+    build_chains,
+    identity,
+    signature_problem,
+)
+from certchain.model import Chain
+
+# --------------------------------------------------------------- helpers
+
+# AlgorithmIdentifier DER for sha256WithRSAEncryption and sha1WithRSAEncryption
+# (RFC 4055 / RFC 3279): same length, so the TBS can be patched in place.
+_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        length = bytes([size])
+    else:
+        raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + content
+
+
+def sha1_signed(cert: x509.Certificate, issuer_key: Any) -> x509.Certificate:
+    """
+    Return *cert* re-signed with SHA-1 by the RSA *issuer_key*.
+
+    cryptography (>= 42) refuses to sign with SHA-1, but old private CAs did;
+    so the TBS is patched to say sha1WithRSAEncryption and signed by hand.
+    """
+    tbs = cert.tbs_certificate_bytes
+    assert tbs.count(_SHA256_RSA) == 1, "expected one sha256WithRSAEncryption in the TBS"
+    tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
+    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    der = _der(0x30, tbs + _SHA1_RSA + _der(0x03, b"\x00" + signature))
+    return x509.load_der_x509_certificate(der)
+
+
+def tampered(cert: x509.Certificate) -> x509.Certificate:
+    """Return *cert* with the last byte of its signature flipped."""
+    der = bytearray(cert.public_bytes(Encoding.DER))
+    der[-1] ^= 0x01
+    return x509.load_der_x509_certificate(bytes(der))
+
+
+def assert_chains(search: Search, *expected: list[Issued]) -> None:
+    """Assert the search found exactly these chains (leaf first), in any order."""
+    found = {tuple(c) for c in search.chains}
+    wanted = {tuple(i.cert for i in chain) for chain in expected}
+    assert found == wanted, [[c.subject.rfc4514_string() for c in chain] for chain in found]
+
+
+def assert_no_repeated_ca(paths: list[Chain]) -> None:
+    """Assert no path holds the same (subject, key) twice: loops were avoided."""
+    for path in paths:
+        ids = [identity(c) for c in path]
+        assert len(ids) == len(set(ids)), [c.subject.rfc4514_string() for c in path]
+
+
+def subject(cn: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certchain tests"),
+        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+    ])
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """root -> upper -> lower -> leaf."""
+
+    root: Issued
+    upper: Issued
+    lower: Issued
+    leaf: Issued
+
+    @property
+    def all(self) -> list[x509.Certificate]:
+        return [self.leaf.cert, self.lower.cert, self.upper.cert, self.root.cert]
+
+
+@pytest.fixture(scope="module")
+def ladder(pki: PKI) -> Ladder:
+    """A four-certificate hierarchy (shared, read-only)."""
+    root = pki.root("Ladder Root")
+    upper = pki.intermediate(root, "Ladder Upper")
+    lower = pki.intermediate(upper, "Ladder Lower")
+    return Ladder(root, upper, lower, pki.leaf(lower))
+
+
+@dataclass(frozen=True)
+class Twins:
+    """A leaf whose issuer name is shared by three CAs with different keys."""
+
+    child: Issued  # carries an AKI naming `match`
+    match: Issued  # the real issuer: SKI == child's AKI
+    absent: Issued  # same name, other key, no SKI
+    mismatch: Issued  # same name, other key, SKI != child's AKI
+
+
+@pytest.fixture(scope="module")
+def twins(pki: PKI) -> Twins:
+    """Three same-named CAs and a leaf issued by one of them."""
+    root = pki.root("Twins Root")
+    name = subject("Twin CA")
+    match = pki.issue(name, new_key(), root, ca=True)
+    absent = pki.issue(name, new_key(), root, ca=True, include_ski=False)
+    mismatch = pki.issue(name, new_key(), root, ca=True)
+    return Twins(pki.leaf(match), match, absent, mismatch)
+
+
+# --------------------------------------------------------------- tests
+
+
+class TestSignatureProblem:
+    @pytest.mark.parametrize("kind", ["ec", "rsa", "ed25519", "dsa"])
+    def test_issuer_key_types(self, pki: PKI, kind: str) -> None:
+        """A link signed by an RSA, EC, Ed25519 or DSA issuer verifies."""
+        issuer = pki.root(f"{kind} Root", key=new_key(kind))
+        child = pki.intermediate(issuer, f"{kind} child")
+        assert signature_problem(child.cert, issuer.cert) is None
+
+    def test_other_key(self, pki: PKI) -> None:
+        """A certificate does not verify with a same-named issuer holding another key."""
+        issuer = pki.root("Real Root")
+        impostor = pki.issue(issuer.cert.subject, new_key(), None, ca=True)
+        child = pki.intermediate(issuer)
+        problem = signature_problem(child.cert, impostor.cert)
+        assert problem is not None
+        assert "does not verify" in problem
+
+    def test_tampered_signature(self, pki: PKI) -> None:
+        """A flipped bit in the signature is detected."""
+        issuer = pki.root("Tamper Root", key=new_key("rsa"))
+        child = pki.intermediate(issuer)
+        assert signature_problem(tampered(child.cert), issuer.cert) is not None
+
+    def test_key_type_mismatch(self, pki: PKI) -> None:
+        """An ECDSA signature checked against an RSA issuer is explained, not raised."""
+        ec_issuer = pki.root("EC Root")
+        rsa_impostor = pki.issue(ec_issuer.cert.subject, new_key("rsa"), None, ca=True)
+        child = pki.intermediate(ec_issuer)
+        problem = signature_problem(child.cert, rsa_impostor.cert)
+        assert problem is not None
+        assert "RSA" in problem
+
+    def test_sha1_link_is_valid(self, pki: PKI) -> None:
+        """A SHA-1 signature is checked, not refused: it is weak, not forged."""
+        issuer = pki.root("SHA1 Root", key=new_key("rsa"))
+        child = sha1_signed(pki.intermediate(issuer).cert, issuer.key)
+        assert isinstance(child.signature_hash_algorithm, hashes.SHA1)
+        assert signature_problem(child, issuer.cert) is None
+
+
+class TestCertPool:
+    def test_duplicates_are_merged(self, ladder: Ladder) -> None:
+        """Adding the same certificate twice keeps one copy."""
+        pool = CertPool([*ladder.all, ladder.lower.cert])
+        pool.add(ladder.root.cert)
+        assert len(pool) == 4
+        assert pool.candidate_issuers(ladder.leaf.cert) == [ladder.lower.cert]
+
+    def test_candidates_are_found_by_issuer_name(self, ladder: Ladder) -> None:
+        """Only certificates whose subject is the issuer name are candidates."""
+        pool = CertPool(ladder.all)
+        assert pool.candidate_issuers(ladder.lower.cert) == [ladder.upper.cert]
+        assert pool.candidate_issuers(ladder.root.cert) == [ladder.root.cert]
+
+    def test_no_candidates(self, ladder: Ladder) -> None:
+        """A certificate whose issuer is not in the pool has no candidates."""
+        assert CertPool([ladder.leaf.cert]).candidate_issuers(ladder.leaf.cert) == []
+
+    def test_issuer_name_compared_as_x509_names(self, pki: PKI) -> None:
+        """An issuer name in other case and spacing still finds the issuer."""
+        root = pki.root("Case Root")
+        inter = pki.intermediate(root, "Case CA")
+        odd = x509.Name([
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CERTCHAIN  tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, " case ca "),
+        ])
+        leaf = pki.leaf(inter, issuer_name=odd)
+        assert CertPool([inter.cert]).candidate_issuers(leaf.cert) == [inter.cert]
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(range(3))), ids=str)
+    def test_ranked_by_key_identifiers(self, twins: Twins, order: tuple[int, ...]) -> None:
+        """AKI == SKI comes first, then a missing SKI, then a mismatch, whatever the pool order."""
+        cands = [twins.match.cert, twins.absent.cert, twins.mismatch.cert]
+        pool = CertPool([cands[i] for i in order])
+        assert pool.candidate_issuers(twins.child.cert) == cands
+
+    def test_child_without_aki_ranks_by_expiry(self, pki: PKI) -> None:
+        """Without an AKI every candidate ties, so the later expiry comes first."""
+        root = pki.root("Expiry Root")
+        name = subject("Expiry CA")
+        key = new_key()
+        early = pki.issue(name, key, root, ca=True, not_after=T0 + dt.timedelta(days=400))
+        late = pki.issue(name, key, root, ca=True, not_after=T0 + dt.timedelta(days=800))
+        child = pki.leaf(early, include_aki=False)
+        for order in ([early, late], [late, early]):
+            pool = CertPool([c.cert for c in order])
+            assert pool.candidate_issuers(child.cert) == [late.cert, early.cert]
+
+
+class TestBuildChains:
+    def test_finds_the_path(self, ladder: Ladder) -> None:
+        """A leaf links through two intermediates to the anchor."""
+        search = build_chains(ladder.leaf.cert, CertPool(ladder.all), [ladder.root.cert])
+        assert_chains(search, [ladder.leaf, ladder.lower, ladder.upper, ladder.root])
+        assert not search.budget_exhausted
+
+    def test_anchor_must_be_in_pool(self, ladder: Ladder) -> None:
+        """An anchor that is not in the pool is never reached."""
+        pool = CertPool(ladder.all[:3])
+        search = build_chains(ladder.leaf.cert, pool, [ladder.root.cert])
+        assert search.chains == ()
+        assert [d.path for d in search.dead_ends] == [tuple(ladder.all[:3])]
+
+    def test_path_ends_at_first_anchor(self, ladder: Ladder) -> None:
+        """A path stops at the first anchor, even if the anchor's own issuer is available."""
+        anchors = [ladder.upper.cert, ladder.root.cert]
+        search = build_chains(ladder.leaf.cert, CertPool(ladder.all), anchors)
+        assert_chains(search, [ladder.leaf, ladder.lower, ladder.upper])
+
+    def test_self_signed_non_anchor_is_a_dead_end(self, ladder: Ladder) -> None:
+        """Without anchors the search stops at the self-signed root, without looping on it."""
+        search = build_chains(ladder.leaf.cert, CertPool(ladder.all), [])
+        assert search.chains == ()
+        assert [d.path for d in search.dead_ends] == [tuple(ladder.all)]
+        assert search.dead_ends[0].rejected == ()
+
+    def test_wrong_key_candidate_is_rejected_with_reason(self, twins: Twins) -> None:
+        """A same-named issuer with another key is recorded as rejected, with why."""
+        pool = CertPool([twins.mismatch.cert])
+        search = build_chains(twins.child.cert, pool, [twins.mismatch.cert])
+        assert search.chains == ()
+        (dead,) = search.dead_ends
+        assert dead.path == (twins.child.cert,)
+        assert [r.candidate for r in dead.rejected] == [twins.mismatch.cert]
+        assert "does not verify" in dead.rejected[0].reason
+
+    def test_right_twin_found_among_impostors(self, twins: Twins) -> None:
+        """Among same-named CAs, only the one whose key signed the leaf is used."""
+        pool = CertPool([twins.mismatch.cert, twins.absent.cert, twins.match.cert])
+        search = build_chains(
+            twins.child.cert, pool, [twins.match.cert, twins.absent.cert, twins.mismatch.cert]
+        )
+        assert_chains(search, [twins.child, twins.match])
+
+    def test_every_cross_signed_path_is_found(self, pki: PKI) -> None:
+        """An intermediate certified by two roots yields two paths."""
+        root_a, root_b = pki.root("Root A"), pki.root("Root B")
+        inter_a = pki.intermediate(root_a, "Crossed CA")
+        inter_b = pki.cross_sign(inter_a, root_b)
+        leaf = pki.leaf(inter_a)
+        pool = CertPool([leaf.cert, inter_a.cert, inter_b.cert, root_a.cert, root_b.cert])
+        search = build_chains(leaf.cert, pool, [root_a.cert, root_b.cert])
+        assert_chains(search, [leaf, inter_a, root_a], [leaf, inter_b, root_b])
+
+    def test_signature_budget_exhausted(self, ladder: Ladder) -> None:
+        """With fewer signature checks allowed than links, the search gives up and says so."""
+        search = build_chains(
+            ladder.leaf.cert, CertPool(ladder.all), [ladder.root.cert], max_signature_checks=2
+        )
+        assert search.chains == ()
+        assert search.budget_exhausted
+        reasons = [r.reason for d in search.dead_ends for r in d.rejected]
+        assert any("budget" in reason for reason in reasons)
+
+    def test_signature_budget_just_enough(self, ladder: Ladder) -> None:
+        """One check per link suffices for a single path."""
+        search = build_chains(
+            ladder.leaf.cert, CertPool(ladder.all), [ladder.root.cert], max_signature_checks=3
+        )
+        assert len(search.chains) == 1
+        assert not search.budget_exhausted
+
+    def test_budget_limits_same_name_flood(self, pki: PKI, twins: Twins) -> None:
+        """Many same-named impostors cost at most the budget in signature checks."""
+        root = pki.root("Flood Root")
+        key = new_key()
+        name = twins.match.cert.subject
+        flood = [pki.issue(name, key, root, ca=True, include_ski=False).cert for _ in range(30)]
+        # A child without AKI cannot rank the impostors below the real issuer.
+        child = pki.leaf(twins.match, include_aki=False)
+        search = build_chains(child.cert, CertPool(flood), flood, max_signature_checks=5)
+        assert search.chains == ()
+        assert search.budget_exhausted
+        checked = [r for d in search.dead_ends for r in d.rejected if "budget" not in r.reason]
+        assert len(checked) == 5
+
+    def test_default_budget_is_go_s(self) -> None:
+        """The default signature budget matches Go's maxChainSignatureChecks (100)."""
+        assert MAX_SIGNATURE_CHECKS == 100
+
+    @pytest.mark.parametrize(("max_depth", "found"), [(4, True), (3, False)])
+    def test_max_depth(self, ladder: Ladder, max_depth: int, found: bool) -> None:
+        """A path longer than max_depth certificates is not built."""
+        search = build_chains(
+            ladder.leaf.cert, CertPool(ladder.all), [ladder.root.cert], max_depth=max_depth
+        )
+        assert bool(search.chains) is found
+
+    def test_cross_sign_cycle_terminates(self, pki: PKI) -> None:
+        """A cross-signs B and B cross-signs A: the search ends, and no path repeats a CA."""
+        root_a, root_b = pki.root("Cycle A"), pki.root("Cycle B")
+        a_by_b = pki.cross_sign(root_a, root_b)
+        b_by_a = pki.cross_sign(root_b, root_a)
+        a_by_b2 = pki.cross_sign(root_a, root_b)  # same CA again: new bytes, same identity
+        leaf = pki.leaf(root_a)
+        pool = CertPool([leaf.cert, a_by_b.cert, b_by_a.cert, a_by_b2.cert])
+        search = build_chains(leaf.cert, pool, [])
+        assert search.chains == ()
+        assert search.dead_ends
+        assert_no_repeated_ca([d.path for d in search.dead_ends])
+        assert all(len(d.path) <= 3 for d in search.dead_ends)
+
+    def test_cross_sign_cycle_with_anchor(self, pki: PKI) -> None:
+        """With the cycle present, the path to the anchor is still found."""
+        root_a, root_b = pki.root("Cycle A"), pki.root("Cycle B")
+        a_by_b = pki.cross_sign(root_a, root_b)
+        b_by_a = pki.cross_sign(root_b, root_a)
+        leaf = pki.leaf(root_a)
+        pool = CertPool([leaf.cert, a_by_b.cert, b_by_a.cert, root_b.cert])
+        search = build_chains(leaf.cert, pool, [root_b.cert])
+        assert_chains(search, [leaf, a_by_b, root_b])
+        assert_no_repeated_ca(list(search.chains) + [d.path for d in search.dead_ends])

@@ -1,0 +1,355 @@
+"""Tests for certchain.names: name comparison, hostname matching, name constraints."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
+from pki import PKI, new_key
+
+from certchain.names import covers_hostname, name_constraint_violation, name_key
+
+MakeCert = Callable[..., x509.Certificate]
+
+
+def cn(value: str) -> x509.NameAttribute[str]:
+    return x509.NameAttribute(NameOID.COMMON_NAME, value)
+
+
+def org(value: str) -> x509.NameAttribute[str]:
+    return x509.NameAttribute(NameOID.ORGANIZATION_NAME, value)
+
+
+def dn(*attrs: x509.NameAttribute[str]) -> x509.Name:
+    """Return a Name with one attribute per RDN, in the order given."""
+    return x509.Name(list(attrs))
+
+
+@pytest.fixture(scope="module")
+def shared_key() -> Any:
+    """One key for every certificate in this module: only names matter here."""
+    return new_key()
+
+
+@pytest.fixture(scope="module")
+def make_cert(pki: PKI, shared_key: Any) -> MakeCert:
+    """Return a factory: a certificate with the given subject and subjectAltNames."""
+
+    def make(
+        *san: x509.GeneralName, subject: x509.Name | None = None
+    ) -> x509.Certificate:
+        return pki.issue(
+            subject if subject is not None else dn(cn("Names Test")),
+            shared_key, None, ca=False, san=list(san),
+        ).cert
+
+    return make
+
+
+def dns(*names: str) -> list[x509.GeneralName]:
+    return [x509.DNSName(n) for n in names]
+
+
+def permitted(*subtrees: x509.GeneralName) -> x509.NameConstraints:
+    return x509.NameConstraints(permitted_subtrees=list(subtrees), excluded_subtrees=None)
+
+
+def excluded(*subtrees: x509.GeneralName) -> x509.NameConstraints:
+    return x509.NameConstraints(permitted_subtrees=None, excluded_subtrees=list(subtrees))
+
+
+def assert_within(constraints: x509.NameConstraints, cert: x509.Certificate) -> None:
+    violation = name_constraint_violation(constraints, cert, is_leaf=True)
+    assert violation is None, violation
+
+
+def assert_violates(
+    constraints: x509.NameConstraints, cert: x509.Certificate, *, naming: str
+) -> None:
+    violation = name_constraint_violation(constraints, cert, is_leaf=True)
+    assert violation is not None, "expected a name-constraints violation"
+    assert naming in violation
+
+
+class TestNameKey:
+    def test_equal_names_are_equal(self) -> None:
+        """Identical names produce identical keys."""
+        assert name_key(dn(org("Acme"), cn("R1"))) == name_key(dn(org("Acme"), cn("R1")))
+
+    def test_case_is_folded(self) -> None:
+        """Names differing only in letter case compare equal (RFC 4518 case folding)."""
+        assert name_key(dn(cn("Test Intermediate"))) == name_key(dn(cn("TEST intermediate")))
+
+    def test_white_space_is_collapsed(self) -> None:
+        """Leading, trailing and repeated white space does not matter (RFC 4518)."""
+        assert name_key(dn(cn("Test Intermediate"))) == name_key(dn(cn("  Test   Intermediate ")))
+
+    def test_attribute_order_within_an_rdn_is_irrelevant(self) -> None:
+        """A multi-valued RDN is a set: the order of its attributes does not matter."""
+        one = x509.Name([x509.RelativeDistinguishedName([org("Acme"), cn("R1")])])
+        other = x509.Name([x509.RelativeDistinguishedName([cn("R1"), org("Acme")])])
+        assert name_key(one) == name_key(other)
+
+    def test_rdn_order_matters(self) -> None:
+        """The sequence of RDNs is ordered: O=Acme,CN=R1 is not CN=R1,O=Acme."""
+        assert name_key(dn(org("Acme"), cn("R1"))) != name_key(dn(cn("R1"), org("Acme")))
+
+    def test_multi_valued_rdn_differs_from_separate_rdns(self) -> None:
+        """One RDN holding two attributes is not the same name as two RDNs."""
+        joined = x509.Name([x509.RelativeDistinguishedName([org("Acme"), cn("R1")])])
+        assert name_key(joined) != name_key(dn(org("Acme"), cn("R1")))
+
+    def test_string_type_is_irrelevant(self) -> None:
+        """PrintableString and UTF8String encodings of the same value compare equal."""
+        printable = x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "R1", _type=_ASN1Type.PrintableString)
+        ])
+        utf8 = x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "R1", _type=_ASN1Type.UTF8String)
+        ])
+        assert name_key(printable) == name_key(utf8)
+
+    def test_attribute_type_matters(self) -> None:
+        """The same value under different attribute types is a different name."""
+        assert name_key(dn(cn("Acme"))) != name_key(dn(org("Acme")))
+
+    def test_different_values_differ(self) -> None:
+        """Names with different values are different."""
+        assert name_key(dn(cn("R10"))) != name_key(dn(cn("R11")))
+
+
+class TestCoversHostname:
+    @pytest.fixture(scope="class")
+    def leaf(self, make_cert: MakeCert) -> x509.Certificate:
+        """A leaf for hub.example.org, *.example.org, 10.0.0.1 and 2001:db8::1."""
+        return make_cert(
+            *dns("hub.example.org", "*.example.org"),
+            x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
+        )
+
+    @pytest.mark.parametrize(
+        "hostname",
+        [
+            "hub.example.org",
+            "HUB.Example.ORG",
+            "hub.example.org.",
+            "a.example.org",
+            "10.0.0.1",
+            "2001:db8::1",
+            "2001:db8:0:0::1",
+            "[2001:db8::1]",
+        ],
+    )
+    def test_covered(self, leaf: x509.Certificate, hostname: str) -> None:
+        """Exact DNS names (any case, trailing dot), one-label wildcards and IP SANs are covered."""
+        assert covers_hostname(leaf, hostname)
+
+    @pytest.mark.parametrize(
+        "hostname",
+        [
+            "a.b.example.org",  # a wildcard covers exactly one label
+            "example.org",  # ... and never the bare parent domain
+            "hub.example.com",
+            "10.0.0.2",
+            "2001:db8::2",
+            "",
+        ],
+    )
+    def test_not_covered(self, leaf: x509.Certificate, hostname: str) -> None:
+        """Deeper names, the bare parent, other names and other addresses are not covered."""
+        assert not covers_hostname(leaf, hostname)
+
+    def test_wildcard_over_a_public_label_matches_nothing(self, make_cert: MakeCert) -> None:
+        """A *.com wildcard never matches (RFC 6125 6.4.3)."""
+        assert not covers_hostname(make_cert(*dns("*.com")), "example.com")
+
+    def test_partial_wildcard_is_refused(self, make_cert: MakeCert) -> None:
+        """A wildcard inside a label (a*.example.org) matches nothing, as in Python's ssl."""
+        assert not covers_hostname(make_cert(*dns("a*.example.org")), "ab.example.org")
+
+    def test_common_name_is_not_consulted(self, make_cert: MakeCert) -> None:
+        """A leaf whose name is only in the subject CN does not cover it."""
+        cert = make_cert(subject=dn(cn("hub.example.org")))
+        assert not covers_hostname(cert, "hub.example.org")
+
+    def test_ip_address_needs_an_ip_san(self, make_cert: MakeCert) -> None:
+        """An IP address written as a DNS SAN does not cover that address (RFC 6125 1.7.2)."""
+        assert not covers_hostname(make_cert(*dns("10.0.0.1")), "10.0.0.1")
+
+
+class TestNameConstraintViolation:
+    @pytest.mark.parametrize("name", ["example.com", "hub.example.com", "A.B.EXAMPLE.COM"])
+    def test_dns_within_permitted_domain(self, make_cert: MakeCert, name: str) -> None:
+        """A permitted DNS subtree covers the domain itself and every name below it."""
+        assert_within(permitted(x509.DNSName("example.com")), make_cert(*dns(name)))
+
+    @pytest.mark.parametrize("name", ["badexample.com", "example.org", "example.com.evil.org"])
+    def test_dns_outside_permitted_domain(self, make_cert: MakeCert, name: str) -> None:
+        """A name that merely ends with the same letters is outside a permitted DNS subtree."""
+        assert_violates(
+            permitted(x509.DNSName("example.com")), make_cert(*dns(name)), naming=name
+        )
+
+    def test_leading_dot_permits_subdomains(self, make_cert: MakeCert) -> None:
+        """A leading-dot DNS constraint (.example.com) permits names below the domain."""
+        assert_within(permitted(x509.DNSName(".example.com")), make_cert(*dns("a.example.com")))
+
+    def test_leading_dot_excludes_the_domain_itself(self, make_cert: MakeCert) -> None:
+        """A leading-dot DNS constraint (.example.com) does not permit example.com itself."""
+        assert_violates(
+            permitted(x509.DNSName(".example.com")), make_cert(*dns("example.com")),
+            naming="example.com",
+        )
+
+    def test_every_dns_name_must_be_permitted(self, make_cert: MakeCert) -> None:
+        """One SAN outside the permitted subtree is enough for a violation."""
+        cert = make_cert(*dns("hub.example.com", "hub.example.org"))
+        assert_violates(permitted(x509.DNSName("example.com")), cert, naming="hub.example.org")
+
+    def test_any_of_several_permitted_subtrees_suffices(self, make_cert: MakeCert) -> None:
+        """A name inside one of several permitted subtrees is accepted."""
+        constraints = permitted(x509.DNSName("example.com"), x509.DNSName("example.org"))
+        assert_within(constraints, make_cert(*dns("hub.example.org")))
+
+    def test_excluded_dns_subtree(self, make_cert: MakeCert) -> None:
+        """A name below an excluded DNS subtree is a violation."""
+        assert_violates(
+            excluded(x509.DNSName("bad.example.com")), make_cert(*dns("x.bad.example.com")),
+            naming="excluded",
+        )
+
+    def test_name_beside_excluded_subtree_is_fine(self, make_cert: MakeCert) -> None:
+        """A sibling of an excluded DNS subtree is not excluded."""
+        assert_within(
+            excluded(x509.DNSName("bad.example.com")), make_cert(*dns("good.example.com"))
+        )
+
+    def test_excluded_leading_dot_spares_the_domain_itself(self, make_cert: MakeCert) -> None:
+        """An excluded .example.com subtree excludes a.example.com but not example.com."""
+        constraints = excluded(x509.DNSName(".example.com"))
+        assert_violates(constraints, make_cert(*dns("a.example.com")), naming="a.example.com")
+        assert_within(constraints, make_cert(*dns("example.com")))
+
+    def test_excluded_wins_over_permitted(self, make_cert: MakeCert) -> None:
+        """A name both permitted and excluded is a violation."""
+        constraints = x509.NameConstraints(
+            permitted_subtrees=[x509.DNSName("example.com")],
+            excluded_subtrees=[x509.DNSName("secret.example.com")],
+        )
+        assert_violates(constraints, make_cert(*dns("db.secret.example.com")), naming="excluded")
+
+    def test_ip_within_permitted_network(self, make_cert: MakeCert) -> None:
+        """An IP SAN inside a permitted network is accepted."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("10.1.2.3")))
+        assert_within(permitted(x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))), cert)
+
+    def test_ip_outside_permitted_network(self, make_cert: MakeCert) -> None:
+        """An IP SAN outside every permitted network is a violation."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("192.168.1.1")))
+        assert_violates(
+            permitted(x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))), cert,
+            naming="192.168.1.1",
+        )
+
+    def test_ipv6_address_outside_ipv4_only_permission(self, make_cert: MakeCert) -> None:
+        """With only IPv4 networks permitted, an IPv6 SAN is outside them."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("2001:db8::1")))
+        assert_violates(
+            permitted(x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))), cert,
+            naming="2001:db8::1",
+        )
+
+    def test_ip_in_excluded_network(self, make_cert: MakeCert) -> None:
+        """An IP SAN in an excluded network is a violation."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("192.168.1.1")))
+        assert_violates(
+            excluded(x509.IPAddress(ipaddress.ip_network("192.168.0.0/16"))), cert,
+            naming="excluded",
+        )
+
+    def test_constraint_on_another_name_type_does_not_apply(self, make_cert: MakeCert) -> None:
+        """A DNS-only permitted subtree says nothing about an IP SAN."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("192.168.1.1")))
+        assert_within(permitted(x509.DNSName("example.com")), cert)
+
+    @pytest.mark.parametrize(
+        ("constraint", "address", "inside"),
+        [
+            ("example.com", "u@example.com", True),
+            ("example.com", "u@EXAMPLE.com", True),
+            ("example.com", "u@sub.example.com", False),
+            (".example.com", "u@sub.example.com", True),
+            (".example.com", "u@example.com", False),
+            ("u@example.com", "u@example.com", True),
+            ("u@example.com", "v@example.com", False),
+        ],
+    )
+    def test_email(self, make_cert: MakeCert, constraint: str, address: str, inside: bool) -> None:
+        """Email constraints name a host, a leading-dot domain or one mailbox (RFC 5280)."""
+        constraints = permitted(x509.RFC822Name(constraint))
+        cert = make_cert(x509.RFC822Name(address))
+        violation = name_constraint_violation(constraints, cert, is_leaf=True)
+        assert (violation is None) is inside, violation
+
+    def test_uri_host_checked_against_uri_constraint(self, make_cert: MakeCert) -> None:
+        """A URI SAN is judged by its host part."""
+        constraints = permitted(x509.UniformResourceIdentifier(".example.com"))
+        assert_within(constraints, make_cert(x509.UniformResourceIdentifier("https://a.example.com/x")))
+        assert_violates(
+            constraints, make_cert(x509.UniformResourceIdentifier("https://a.example.org/x")),
+            naming="a.example.org",
+        )
+
+    def test_dirname_prefix_permitted(self, make_cert: MakeCert) -> None:
+        """A subject whose leading RDNs equal a permitted directoryName is within it."""
+        constraints = permitted(x509.DirectoryName(dn(org("Acme"))))
+        assert_within(constraints, make_cert(subject=dn(org("Acme"), cn("hub"))))
+
+    def test_dirname_prefix_compares_like_names(self, make_cert: MakeCert) -> None:
+        """The directoryName prefix is compared case-insensitively, like any X.509 name."""
+        constraints = permitted(x509.DirectoryName(dn(org("ACME"))))
+        assert_within(constraints, make_cert(subject=dn(org("acme"), cn("hub"))))
+
+    def test_dirname_outside_permitted(self, make_cert: MakeCert) -> None:
+        """A subject under another organisation violates a directoryName permission."""
+        constraints = permitted(x509.DirectoryName(dn(org("Acme"))))
+        assert_violates(
+            constraints, make_cert(subject=dn(org("Other"), cn("hub"))), naming="DirName"
+        )
+
+    def test_dirname_is_a_prefix_not_a_suffix(self, make_cert: MakeCert) -> None:
+        """The permitted directoryName must be the leading RDNs, not the trailing ones."""
+        constraints = permitted(x509.DirectoryName(dn(org("Acme"))))
+        assert_violates(
+            constraints, make_cert(subject=dn(cn("hub"), org("Acme"))), naming="DirName"
+        )
+
+    def test_dirname_excluded(self, make_cert: MakeCert) -> None:
+        """A subject under an excluded directoryName is a violation."""
+        constraints = excluded(x509.DirectoryName(dn(org("Acme"))))
+        assert_violates(
+            constraints, make_cert(subject=dn(org("Acme"), cn("hub"))), naming="excluded"
+        )
+
+    def test_host_like_common_name_of_leaf_checked_as_dns(self, make_cert: MakeCert) -> None:
+        """A leaf without DNS SANs has a host-like CN checked as a DNS name (OpenSSL behaviour)."""
+        cert = make_cert(subject=dn(cn("host.evil.org")))
+        constraints = permitted(x509.DNSName("example.com"))
+        assert_violates(constraints, cert, naming="host.evil.org")
+        assert name_constraint_violation(constraints, cert, is_leaf=False) is None
+
+    def test_common_name_ignored_when_dns_san_present(self, make_cert: MakeCert) -> None:
+        """With a DNS SAN present, the subject CN is not checked as a DNS name."""
+        cert = make_cert(*dns("hub.example.com"), subject=dn(cn("host.evil.org")))
+        assert_within(permitted(x509.DNSName("example.com")), cert)
+
+    def test_plain_common_name_not_checked_as_dns(self, make_cert: MakeCert) -> None:
+        """A CN that does not look like a host name (spaces) is not taken for one."""
+        cert = make_cert(subject=dn(cn("Test Intermediate")))
+        assert_within(permitted(x509.DNSName("example.com")), cert)

@@ -1,0 +1,323 @@
+"""Tests for certchain.rules: roles, position names and the per-path checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import PKI, T0, Hierarchy, Issued, new_key
+
+from certchain.findings import Finding
+from certchain.model import Chain
+from certchain.rules import check_path, is_ca, is_self_signed, position_names, roles
+
+SECOND = dt.timedelta(seconds=1)
+DAY = dt.timedelta(days=1)
+
+CA_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False,
+    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+    encipher_only=False, decipher_only=False,
+)
+NO_CERT_SIGN = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False,
+    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=True,
+    encipher_only=False, decipher_only=False,
+)
+
+
+def chain_of(*issued: Issued) -> Chain:
+    return tuple(i.cert for i in issued)
+
+
+def codes(found: list[Finding]) -> set[tuple[str, str]]:
+    """Return the (code, severity) pairs of *found*."""
+    return {(f.code.value, f.severity.value) for f in found}
+
+
+def at_position(found: list[Finding], code: str) -> set[int | None]:
+    """Return the chain positions of the findings with *code*."""
+    return {f.cert for f in found if f.code.value == code}
+
+
+def assert_clean(found: list[Finding]) -> None:
+    assert found == [], [f.message for f in found]
+
+
+def name(value: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, value)])
+
+
+class TestRoles:
+    def test_leaf_intermediate_root(self, chain3: Hierarchy) -> None:
+        """A chain ending at a self-signed certificate has a leaf, intermediates and a root."""
+        chain = chain_of(chain3.leaf, chain3.intermediate, chain3.root)
+        assert roles(chain) == ["leaf", "intermediate", "root"]
+
+    def test_single_certificate_is_the_leaf(self, chain3: Hierarchy) -> None:
+        """A chain of one is the leaf, even when that certificate is self-signed."""
+        assert roles(chain_of(chain3.leaf)) == ["leaf"]
+        assert roles(chain_of(chain3.root)) == ["leaf"]
+
+    def test_anchor_that_is_not_self_signed_stays_intermediate(self, chain3: Hierarchy) -> None:
+        """A chain ending at an intermediate (an anchor from --trust) has no root."""
+        assert roles(chain_of(chain3.leaf, chain3.intermediate)) == ["leaf", "intermediate"]
+
+    def test_self_issued_but_not_self_signed_is_not_a_root(self, pki: PKI) -> None:
+        """A last certificate with subject == issuer but another key's signature is no root."""
+        root = pki.root("Rollover Root")
+        impostor = pki.issue(root.cert.subject, new_key(), root, ca=True)  # same name, other key
+        leaf = pki.leaf(impostor)
+        assert roles(chain_of(leaf, impostor)) == ["leaf", "intermediate"]
+
+
+class TestPositionNames:
+    def test_intermediates_are_numbered_from_the_leaf(self, pki: PKI) -> None:
+        """Intermediates are named by their index, counting the leaf as 0."""
+        root = pki.root()
+        i2 = pki.intermediate(root, "Upper")
+        i1 = pki.intermediate(i2, "Lower")
+        leaf = pki.leaf(i1)
+        assert position_names(chain_of(leaf, i1, i2, root)) == [
+            "leaf", "intermediate 1", "intermediate 2", "root",
+        ]
+
+
+class TestIsCaAndSelfSigned:
+    def test_is_ca(self, chain3: Hierarchy, pki: PKI) -> None:
+        """is_ca follows basicConstraints cA, and is False without the extension."""
+        assert is_ca(chain3.intermediate.cert)
+        assert not is_ca(chain3.leaf.cert)
+        assert not is_ca(pki.intermediate(chain3.root, ca=None).cert)
+
+    def test_is_self_signed(self, chain3: Hierarchy) -> None:
+        """Only a certificate signed by its own key under its own name is self-signed."""
+        assert is_self_signed(chain3.root.cert)
+        assert not is_self_signed(chain3.intermediate.cert)
+
+
+class TestCheckPathValidity:
+    def test_everyday_chain_is_clean(self, chain3: Hierarchy) -> None:
+        """A plain root, intermediate and leaf valid at T0 raise no finding."""
+        assert_clean(check_path(chain_of(chain3.leaf, chain3.intermediate, chain3.root), T0))
+
+    @pytest.mark.parametrize(
+        ("not_after", "expected"),
+        [
+            # Boundary: notAfter one second before T0 -> expired.
+            (T0 - SECOND, {("expired", "error")}),
+            # Boundary: notAfter == T0 is still valid (RFC 5280 4.1.2.5: inclusive).
+            (T0, {("expires-soon", "warning")}),
+            # Boundary: notAfter one second after T0 -> valid, but expiring soon.
+            (T0 + SECOND, {("expires-soon", "warning")}),
+        ],
+        ids=["T0-1s", "T0", "T0+1s"],
+    )
+    def test_not_after_boundary(
+        self, pki: PKI, chain3: Hierarchy, not_after: dt.datetime, expected: set[tuple[str, str]]
+    ) -> None:
+        """A leaf is expired one second after notAfter and valid up to notAfter itself."""
+        leaf = pki.leaf(chain3.intermediate, not_after=not_after)
+        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        assert codes(found) == expected
+
+    @pytest.mark.parametrize(
+        ("not_before", "expected"),
+        [
+            # Boundary: notBefore one second after T0 -> not yet valid.
+            (T0 + SECOND, {("not-yet-valid", "error")}),
+            # Boundary: notBefore == T0 is valid (inclusive).
+            (T0, set()),
+            # Boundary: notBefore one second before T0 -> valid.
+            (T0 - SECOND, set()),
+        ],
+        ids=["T0+1s", "T0", "T0-1s"],
+    )
+    def test_not_before_boundary(
+        self, pki: PKI, chain3: Hierarchy, not_before: dt.datetime,
+        expected: set[tuple[str, str]],
+    ) -> None:
+        """A leaf is not yet valid one second before notBefore."""
+        leaf = pki.leaf(chain3.intermediate, not_before=not_before)
+        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        assert codes(found) == expected
+
+    def test_expired_intermediate_is_named(self, pki: PKI, chain3: Hierarchy) -> None:
+        """An expired intermediate is reported at position 1, named as intermediate 1."""
+        inter = pki.intermediate(chain3.root, "Old CA", not_after=T0 - DAY)
+        leaf = pki.leaf(inter)
+        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        assert codes(found) == {("expired", "error")}
+        assert at_position(found, "expired") == {1}
+        assert "intermediate 1 (CN=Old CA" in found[0].message
+
+    @pytest.mark.parametrize(
+        ("days_left", "warn_days", "warned"),
+        [(29, 30, True), (31, 30, False), (45, 60, True), (45, 30, False), (1, 0, False)],
+    )
+    def test_expires_soon_window(
+        self, pki: PKI, chain3: Hierarchy, days_left: int, warn_days: int, warned: bool
+    ) -> None:
+        """A certificate expiring within warn_days (default 30) gets an expires-soon warning."""
+        leaf = pki.leaf(chain3.intermediate, not_after=T0 + days_left * DAY)
+        chain = chain_of(leaf, chain3.intermediate, chain3.root)
+        found = check_path(chain, T0, warn_days=warn_days)
+        assert (("expires-soon", "warning") in codes(found)) is warned
+
+
+class TestCheckPathIssuerRules:
+    def test_issuer_with_ca_false(self, pki: PKI, chain3: Hierarchy) -> None:
+        """An issuer whose basicConstraints say cA=FALSE is not a CA."""
+        issuer = pki.intermediate(chain3.root, "Not A CA", ca=False, key_usage=None)
+        leaf = pki.leaf(issuer)
+        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        assert codes(found) == {("not-a-ca", "error")}
+        assert at_position(found, "not-a-ca") == {1}
+
+    def test_issuer_without_basic_constraints(self, pki: PKI, chain3: Hierarchy) -> None:
+        """An issuer without basicConstraints (a v3 certificate) is not a CA."""
+        issuer = pki.intermediate(chain3.root, "No BC", ca=None, key_usage=CA_USAGE)
+        leaf = pki.leaf(issuer)
+        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        assert codes(found) == {("not-a-ca", "error")}
+
+    def test_issuer_key_usage_without_cert_sign(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A CA whose keyUsage lacks keyCertSign cannot issue."""
+        issuer = pki.intermediate(chain3.root, "No keyCertSign", key_usage=NO_CERT_SIGN)
+        leaf = pki.leaf(issuer)
+        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        assert codes(found) == {("not-a-ca", "error")}
+
+    def test_issuer_without_key_usage_is_fine(self, pki: PKI, chain3: Hierarchy) -> None:
+        """keyCertSign is only required when keyUsage is present."""
+        issuer = pki.intermediate(chain3.root, "No KU", key_usage=None)
+        leaf = pki.leaf(issuer)
+        assert_clean(check_path(chain_of(leaf, issuer, chain3.root), T0))
+
+    def test_path_length_exceeded(self, pki: PKI) -> None:
+        """pathLen 0 on an intermediate with another intermediate below it is exceeded."""
+        root = pki.root()
+        upper = pki.intermediate(root, "Upper", path_length=0)
+        lower = pki.intermediate(upper, "Lower")
+        leaf = pki.leaf(lower)
+        found = check_path(chain_of(leaf, lower, upper, root), T0)
+        assert codes(found) == {("path-length", "error")}
+        assert at_position(found, "path-length") == {2}
+
+    def test_path_length_respected(self, pki: PKI) -> None:
+        """pathLen 1 allows exactly one intermediate below."""
+        root = pki.root()
+        upper = pki.intermediate(root, "Upper", path_length=1)
+        lower = pki.intermediate(upper, "Lower", path_length=0)
+        leaf = pki.leaf(lower)
+        assert_clean(check_path(chain_of(leaf, lower, upper, root), T0))
+
+    def test_path_length_on_root_counts_every_intermediate(self, pki: PKI) -> None:
+        """A root's pathLen 0 forbids any intermediate at all."""
+        root = pki.root("Strict Root", path_length=0)
+        inter = pki.intermediate(root)
+        leaf = pki.leaf(inter)
+        found = check_path(chain_of(leaf, inter, root), T0)
+        assert codes(found) == {("path-length", "error")}
+
+    def test_self_issued_intermediates_do_not_count_for_path_length(self, pki: PKI) -> None:
+        """A self-issued (key rollover) CA is not counted against pathLen (RFC 5280 4.2.1.9)."""
+        root = pki.root("PL Root", path_length=1)
+        old = pki.intermediate(root, "Rolling CA")
+        rolled = pki.issue(old.cert.subject, new_key(), old, ca=True)  # self-issued, new key
+        leaf = pki.leaf(rolled)
+        assert_clean(check_path(chain_of(leaf, rolled, old, root), T0))
+
+    def test_name_constraints_violated(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A leaf outside an intermediate's permitted DNS subtree is a name-constraints error."""
+        inter = pki.intermediate(
+            chain3.root, "Constrained",
+            name_constraints=x509.NameConstraints([x509.DNSName("example.com")], None),
+        )
+        leaf = pki.leaf(inter, "hub.example.org")
+        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        assert codes(found) == {("name-constraints", "error")}
+        assert "hub.example.org" in next(f.message for f in found)
+
+    def test_name_constraints_of_root_apply_to_all_below(self, pki: PKI) -> None:
+        """A root's directoryName constraint applies to the intermediate below it too."""
+        acme = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme")])
+        root = pki.root(
+            "Acme Root", name_constraints=x509.NameConstraints([x509.DirectoryName(acme)], None)
+        )
+        inter = pki.intermediate(root, "Outsider CA")  # O=certchain tests: outside O=Acme
+        leaf = pki.issue(
+            x509.Name([*acme, x509.NameAttribute(NameOID.COMMON_NAME, "hub")]),
+            new_key(), inter, ca=False, san=[x509.DNSName("hub.example.org")],
+        )
+        found = check_path(chain_of(leaf, inter, root), T0)
+        assert codes(found) == {("name-constraints", "error")}
+        assert any("Outsider CA" in f.message for f in found)
+
+    def test_ip_name_constraints_respected(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A leaf IP inside the permitted network passes."""
+        inter = pki.intermediate(
+            chain3.root, "IP CA",
+            name_constraints=x509.NameConstraints(
+                [x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))], None
+            ),
+        )
+        leaf = pki.leaf(inter, "10.1.2.3")
+        assert_clean(check_path(chain_of(leaf, inter, chain3.root), T0))
+
+
+class TestCheckPathExtendedKeyUsage:
+    @pytest.mark.parametrize(
+        "eku",
+        [
+            [ExtendedKeyUsageOID.SERVER_AUTH],
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+            [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE],
+            None,
+        ],
+        ids=["serverAuth", "server+client", "anyEKU", "absent"],
+    )
+    def test_leaf_eku_allowing_tls_server(
+        self, pki: PKI, chain3: Hierarchy, eku: list[x509.ObjectIdentifier] | None
+    ) -> None:
+        """A leaf whose EKU includes serverAuth or anyExtendedKeyUsage, or has none, is fine."""
+        leaf = pki.issue(
+            name("hub.example.org"), new_key(), chain3.intermediate, ca=False, eku=eku,
+            san=[x509.DNSName("hub.example.org")],
+        )
+        assert_clean(check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0))
+
+    def test_leaf_with_client_auth_only(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A leaf for clientAuth only cannot serve TLS."""
+        leaf = pki.leaf(chain3.intermediate, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        assert codes(found) == {("ext-key-usage", "error")}
+        assert at_position(found, "ext-key-usage") == {0}
+
+    def test_intermediate_with_client_auth_only(self, pki: PKI, chain3: Hierarchy) -> None:
+        """An intermediate restricted to clientAuth cannot issue TLS server certificates."""
+        inter = pki.intermediate(chain3.root, "Client CA", eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+        leaf = pki.leaf(inter)
+        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        assert codes(found) == {("ext-key-usage", "error")}
+        assert at_position(found, "ext-key-usage") == {1}
+
+
+class TestCheckPathWeakness:
+    def test_small_ec_key(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A leaf on P-192 has a weak key."""
+        leaf = pki.leaf(chain3.intermediate, key=new_key("ec192"))
+        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        assert codes(found) == {("weak-key", "warning")}
+        assert at_position(found, "weak-key") == {0}
+
+    def test_small_rsa_key_on_intermediate(self, pki: PKI, chain3: Hierarchy) -> None:
+        """An intermediate with an RSA 1024 key has a weak key."""
+        inter = pki.intermediate(chain3.root, "Small RSA", key=new_key("rsa1024"))
+        leaf = pki.leaf(inter)
+        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        assert codes(found) == {("weak-key", "warning")}
+        assert at_position(found, "weak-key") == {1}
