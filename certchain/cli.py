@@ -23,15 +23,27 @@ from typing import Any, TypeVar
 import click
 
 from .build import BuildResult, build_chain
+from .deploy import served_files
+from .doctor import doctor_config
 from .errors import CertchainError, LoadError, OutputExistsError, PasswordRequired
+from .findings import Severity
 from .inventory import inspect_material
+from .jhconfig import set_ssl
 from .load import load_file, load_files, sibling_key
-from .model import Format, Material, TrustStore
-from .report import build_dict, build_text, inspect_text, paint, verify_dict, verify_text
-from .snippets import ServedFiles, jupyterhub
+from .model import Chain, LoadedKey, Material, TrustStore
+from .report import (
+    build_dict,
+    build_text,
+    finding_lines,
+    inspect_text,
+    paint,
+    verify_dict,
+    verify_text,
+)
+from .snippets import RENDERERS, ServedFiles, render
 from .trust import certifi_store, store_from_paths
-from .verify import Report, verify_file
-from .write import chain_pem, write_file
+from .verify import Report, verify_chain, verify_file
+from .write import chain_pem, combined_pem, update_file, write_file
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")
@@ -107,6 +119,14 @@ _PASSWORD_FILE = click.option(
          f"(else ${PASSWORD_ENV}, else a prompt on a terminal).",
 )
 _AT = click.option("--at", type=Instant(), help="Validate at this time (ISO 8601). Default: now.")
+_FORMAT = click.option(
+    "--format", "format_name", type=click.Choice(sorted(RENDERERS)), default="jupyterhub",
+    show_default=True, help="Which server's configuration lines to print.",
+)
+_COMBINED = click.option(
+    "--combined", type=click.Path(path_type=Path),
+    help="Also write the chain and the key in one file, mode 0600 (HAProxy's crt).",
+)
 
 
 def _judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -141,11 +161,14 @@ def _judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", help="Where to write the chained file ('-' for stdout). "
                                       "Default: HOST-STEM-chained.crt beside HOST.")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@_FORMAT
+@_COMBINED
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def build(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
     trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
-    no_root: bool, output: str | None, force: bool, warn_days: int, as_json: bool,
+    no_root: bool, output: str | None, force: bool, format_name: str,
+    combined: Path | None, warn_days: int, as_json: bool,
 ) -> None:
     """
     Build a verified chained certificate from HOST and the CA files INPUTS.
@@ -156,6 +179,7 @@ def build(
     """
     if output == "-" and as_json:
         raise click.UsageError("--json cannot be combined with -o - (both use stdout).")
+    _check_format(format_name, combined)
     target = None if output == "-" else Path(output or _default_output(host)).absolute()
     when = at or datetime.now(timezone.utc)
     with _user_errors():
@@ -171,11 +195,12 @@ def build(
             host_material, others, store=store, at=when, keys=keys, hostname=hostname,
             strict=strict, include_root=not no_root, warn_days=warn_days,
         )
-        written, snippet = _write_result(result, target, force)
+        written, snippet = _write_result(result, target, force, format_name, combined)
     if as_json:
         click.echo(json.dumps(build_dict(result, written, snippet), indent=2))
     else:
-        click.echo(build_text(result, host, written, snippet), nl=False, err=target is None)
+        text = build_text(result, host, written, snippet, format_name)
+        click.echo(text, nl=False, err=target is None)
     if not result.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
 
@@ -227,7 +252,8 @@ def _read_password(password_file: Path | None) -> bytes | None:
 
 
 def _write_result(
-    result: BuildResult, target: Path | None, force: bool
+    result: BuildResult, target: Path | None, force: bool, format_name: str,
+    combined: Path | None,
 ) -> tuple[str | None, str | None]:
     """Write the chained file if the result is good; return (where, snippet)."""
     if not result.ok:
@@ -238,26 +264,23 @@ def _write_result(
         sys.stdout.flush()
         return "-", None
     write_file(target, data, overwrite=force)
-    return str(target), jupyterhub(_served_files(result, target))
+    if combined is not None:
+        _write_combined(combined, result.output_chain, result.key, force)
+    return str(target), render(format_name, served_files(target, result.key, combined=combined))
 
 
-def _served_files(result: BuildResult, target: Path) -> ServedFiles:
-    key = result.key
+def _check_format(format_name: str, combined: Path | None) -> None:
+    if format_name == "haproxy" and combined is None:
+        raise click.UsageError(
+            "--format haproxy needs --combined FILE (key and chain in one file)."
+        )
+
+
+def _write_combined(path: Path, chain: Chain, key: LoadedKey | None, force: bool) -> None:
+    """Write key + chain for HAProxy: mode 0600, atomically, never over a file unasked."""
     if key is None:
-        return ServedFiles(target, None)
-    path = key.source.path.absolute() if key.source.path else None
-    if key.source.format is not Format.PEM or path is None:
-        return ServedFiles(target, None, key_note=(
-            f"the matching key is inside {path} ({key.source.format.value}); JupyterHub "
-            f"needs it as a PEM file: openssl pkcs12 -in {shlex.quote(str(path))} -nocerts "
-            "-noenc -out host.key"
-        ))
-    if key.encrypted:
-        return ServedFiles(target, None, key_note=(
-            f"the key in {path} is encrypted and JupyterHub cannot ask for its "
-            f"password: openssl pkey -in {shlex.quote(str(path))} -out host.key"
-        ))
-    return ServedFiles(target, path)
+        raise LoadError(None, "--combined needs the private key: pass --key FILE.")
+    write_file(path.absolute(), combined_pem(chain, key.key), overwrite=force, mode=0o600)
 
 
 @main.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"))
@@ -360,9 +383,10 @@ def _load_key(key_path: Path | None, password: bytes | None) -> Material | None:
     return keys
 
 
-def _colour() -> bool:
+def _colour(*, err: bool = False) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    stream = sys.stderr if err else sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _repair_command(path: Path, report: Report, trust: tuple[Path, ...]) -> str:
@@ -374,3 +398,142 @@ def _repair_command(path: Path, report: Report, trust: tuple[Path, ...]) -> str:
         words.append("--no-root")
     words += ["-o", str(path), "--force"]
     return shlex.join(words)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("chain_path", metavar="CHAIN", type=click.Path(path_type=Path))
+@click.option("--key", "key_path", type=click.Path(path_type=Path),
+              help="The private key (default: a key in CHAIN, else CHAIN-STEM.key, or "
+                   "HOST.key for HOST-chained.crt, beside CHAIN).")
+@_judging_options
+@_FORMAT
+@_COMBINED
+@click.option("--write", "config_file", type=click.Path(path_type=Path),
+              help="Set c.JupyterHub.ssl_cert and ssl_key in this jupyterhub_config.py "
+                   "(the previous file is kept as FILE.bak).")
+@click.option("--force", is_flag=True,
+              help="Print the lines despite chain errors, and replace --combined's file.")
+def config(
+    chain_path: Path, key_path: Path | None, password_file: Path | None,
+    trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
+    warn_days: int, format_name: str, combined: Path | None, config_file: Path | None,
+    force: bool,
+) -> None:
+    """
+    Print the configuration lines for an existing chained file CHAIN.
+
+    Verifies CHAIN and its key first, as verify does: with an error, the
+    findings go to stderr, exit 1, and no lines are printed unless --force.
+    The lines go to stdout; everything else to stderr.
+    """
+    _check_format(format_name, combined)
+    when = at or datetime.now(timezone.utc)
+    chain_path = chain_path.absolute()
+    with _user_errors():
+        store = _store(trust)
+        material, keys = _with_password(
+            password_file, partial(_load_config_inputs, chain_path, key_path)
+        )
+        report = verify_chain(material, store=store, at=when, keys=keys, hostname=hostname,
+                              strict=strict, warn_days=warn_days)
+    if not report.ok:
+        click.echo(verify_text(report, str(chain_path), when, colour=_colour(err=True)), err=True)
+    else:
+        warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+        click.echo("\n".join([f"{chain_path}: verified.", *finding_lines(warnings)]), err=True)
+    if not report.ok and not force:
+        click.echo("No configuration printed: fix the errors above, or pass --force.", err=True)
+        sys.exit(ExitCode.CHAIN_PROBLEM)
+    with _user_errors():
+        if combined is not None:
+            _write_combined(combined, report.chain, report.key, force)
+        files = served_files(chain_path, report.key, combined=combined and combined.absolute())
+        lines = render(format_name, files)
+        if config_file is not None:
+            click.echo(_write_config(config_file, files), err=True)
+    click.echo(lines, nl=False)
+    if not report.ok:
+        sys.exit(ExitCode.CHAIN_PROBLEM)
+
+
+@main.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "no finding is an error"))
+@click.argument("config_file", metavar="[CONFIG]", required=False,
+                default="jupyterhub_config.py", type=click.Path(path_type=Path))
+@_PASSWORD_FILE
+@click.option("--trust", multiple=True, type=click.Path(path_type=Path),
+              help="Trust only these anchors instead of certifi's bundle.")
+@_AT
+@click.option("--hostname",
+              help="Check the chain for NAME (default: c.JupyterHub.bind_url's host).")
+@click.option("--strict", is_flag=True,
+              help="Make the strict web-PKI verdict an error.")
+@click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Warn when a certificate expires within this many days.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def doctor(
+    config_file: Path, password_file: Path | None, trust: tuple[Path, ...],
+    at: datetime | None, hostname: str | None, strict: bool, warn_days: int, as_json: bool,
+) -> None:
+    """
+    Check a JupyterHub configuration (default: ./jupyterhub_config.py).
+
+    Reads the file without running it, then checks the TLS files it names
+    (as verify does, with the key) and the settings the JupyterHub
+    troubleshooting page warns about.
+    """
+    when = at or datetime.now(timezone.utc)
+    with _user_errors():
+        store = _store(trust)
+        report = _with_password(password_file, lambda pw: doctor_config(
+            config_file, store=store, at=when, hostname=hostname, password=pw,
+            strict=strict, warn_days=warn_days,
+        ))
+    if as_json:
+        click.echo(json.dumps(verify_dict(report, str(config_file))))
+    else:
+        click.echo(verify_text(report, str(config_file), when, colour=_colour()))
+    if not report.ok:
+        sys.exit(ExitCode.CHAIN_PROBLEM)
+
+
+def _load_config_inputs(
+    chain_path: Path, key_path: Path | None, password: bytes | None
+) -> tuple[Material, Material | None]:
+    material = load_file(chain_path, password=password)
+    keys = _load_key(key_path, password)
+    if keys is None and not material.keys:
+        for candidate in _config_key_candidates(chain_path):
+            if candidate.is_file():
+                keys = load_file(candidate, password=password)
+                break
+    return material, keys
+
+
+def _config_key_candidates(chain_path: Path) -> list[Path]:
+    """CHAIN-STEM.key, then HOST.key for a HOST-chained.crt (what build writes)."""
+    stem = chain_path.stem
+    candidates = [chain_path.with_name(f"{stem}.key")]
+    if stem.endswith("-chained"):
+        candidates.append(chain_path.with_name(f"{stem.removesuffix('-chained')}.key"))
+    return candidates
+
+
+def _write_config(config_file: Path, files: ServedFiles) -> str:
+    """Set ssl_cert and ssl_key in *config_file*; return what was done, for stderr."""
+    if files.key is None:
+        raise LoadError(config_file, f"not changed: {files.key_note}.")
+    try:
+        before = config_file.read_text(encoding="utf-8")
+        existed = True
+    except FileNotFoundError:
+        before, existed = "", False
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(config_file, f"cannot be read ({exc}); it was left unchanged.") from exc
+    after = set_ssl(before, files.chain, files.key, config_file)
+    if existed and after == before:
+        return f"{config_file}: ssl_cert and ssl_key were already set; nothing changed."
+    backup = config_file.with_name(config_file.name + ".bak")
+    update_file(config_file, after.encode("utf-8"), backup=backup if existed else None)
+    if existed:
+        return f"{config_file}: ssl_cert and ssl_key set; the previous file is {backup}."
+    return f"{config_file}: created with ssl_cert and ssl_key."

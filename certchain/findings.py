@@ -102,9 +102,9 @@ class Finding:
     cert: int | None = None  # index in the chain (leaf = 0); None = chain-wide
 
     def __post_init__(self) -> None:
-        # Messages often start with describe() ("the leaf (...)"): make every
-        # one a sentence.
-        if self.message[:1].islower():
+        # Messages often start with describe() ("the leaf (...)"): make them
+        # sentences (but never touch "c.JupyterHub..." or "hub_ip").
+        if self.message.startswith("the "):
             object.__setattr__(self, "message", self.message[0].upper() + self.message[1:])
 
 

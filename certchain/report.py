@@ -85,7 +85,8 @@ def finding_lines(findings: Sequence[Finding]) -> list[str]:
 
 
 def build_text(
-    result: BuildResult, source: Path, output: str | None, snippet: str | None
+    result: BuildResult, source: Path, output: str | None, snippet: str | None,
+    format_name: str = "jupyterhub",
 ) -> str:
     """Return the human report of ``certchain build``."""
     parts = [f"Chain for {source}:"]
@@ -103,7 +104,8 @@ def build_text(
         parts.append(f"Wrote {count} certificate{'s' if count != 1 else ''} to {where}.")
     if snippet:
         parts.append("")
-        parts.append("For jupyterhub_config.py:")
+        parts.append(f"Configuration ({format_name}):" if format_name != "jupyterhub"
+                     else "For jupyterhub_config.py:")
         parts.append(snippet.rstrip("\n"))
     return "\n".join(parts) + "\n"
 

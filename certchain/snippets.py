@@ -1,14 +1,26 @@
 """
 Configuration snippets: the lines a server needs to use the chained file.
 
-Pure renderers, one per server, in an explicit registry.
+Pure renderers, one per server, in an explicit registry.  Every path is
+absolute and quoted by the rules of the format it goes into; a path that a
+format cannot express safely raises :class:`SnippetError` rather than
+producing a line the server would read differently.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import CertchainError
+
+NO_KEY_NOTE = "no private key was found: pass it with --key FILE"
+
+
+class SnippetError(CertchainError):
+    """A path cannot be written safely in the requested configuration format."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +29,8 @@ class ServedFiles:
 
     chain: Path  # leaf + intermediates (+ root)
     key: Path | None  # None when no usable key file is known
-    key_note: str = "no private key was found: pass it with --key FILE"
+    key_note: str = NO_KEY_NOTE  # what to do when key is None
+    combined: Path | None = None  # key + chain in one file (HAProxy)
 
 
 def jupyterhub(files: ServedFiles) -> str:
@@ -34,10 +47,121 @@ def jupyterhub(files: ServedFiles) -> str:
     if files.key is not None:
         lines.append(f"c.JupyterHub.ssl_key = {str(files.key)!r}")
     else:
-        # One comment line whatever the note holds (a path may hold a newline).
-        note = " ".join(files.key_note.split())
-        lines.append(f"# c.JupyterHub.ssl_key = ...  ({note})")
+        lines.append(f"# c.JupyterHub.ssl_key = ...  ({_one_line(files.key_note)})")
     return "\n".join(lines) + "\n"
 
 
-RENDERERS: Mapping[str, Callable[[ServedFiles], str]] = {"jupyterhub": jupyterhub}
+def jupyterhub_cli(files: ServedFiles) -> str:
+    """
+    Return the ``jupyterhub`` command line with ``--ssl-cert`` and ``--ssl-key``.
+
+    The command-line form of the same two settings (``jupyterhub --help-all``
+    lists ``--ssl-cert`` and ``--ssl-key``), quoted for a POSIX shell.
+    """
+    words = ["jupyterhub", "--ssl-cert", str(files.chain)]
+    if files.key is not None:
+        words += ["--ssl-key", str(files.key)]
+        return shlex.join(words) + "\n"
+    return shlex.join(words) + f"  # --ssl-key ...  ({_one_line(files.key_note)})\n"
+
+
+def nginx(files: ServedFiles) -> str:
+    """
+    Return the ``ssl_certificate`` / ``ssl_certificate_key`` directives.
+
+    nginx's ngx_http_ssl_module: ``ssl_certificate`` takes the leaf followed
+    by the intermediates in one file, which is what ``build`` writes.  Values
+    are double-quoted with ``\\`` and ``"`` escaped; a ``$`` is refused,
+    since nginx 1.15.9 reads it as a variable in these directives.
+    """
+    lines = [
+        "# inside the server { listen 443 ssl; ... } block",
+        f"ssl_certificate     {_nginx_quote(files.chain)};",
+    ]
+    if files.key is not None:
+        lines.append(f"ssl_certificate_key {_nginx_quote(files.key)};")
+    else:
+        lines.append(f"# ssl_certificate_key ...;  ({_one_line(files.key_note)})")
+    return "\n".join(lines) + "\n"
+
+
+def apache(files: ServedFiles) -> str:
+    """
+    Return the ``SSLCertificateFile`` / ``SSLCertificateKeyFile`` directives.
+
+    mod_ssl in httpd 2.4.8 and later reads the intermediates from
+    ``SSLCertificateFile`` (``SSLCertificateChainFile`` is obsolete).  Values
+    are double-quoted with ``\\`` and ``"`` escaped (httpd's
+    ``ap_getword_conf``); ``${`` is refused, since httpd substitutes defined
+    variables there.
+    """
+    lines = [
+        "# inside the <VirtualHost *:443> block, with SSLEngine on (httpd 2.4.8 or later)",
+        f"SSLCertificateFile    {_apache_quote(files.chain)}",
+    ]
+    if files.key is not None:
+        lines.append(f"SSLCertificateKeyFile {_apache_quote(files.key)}")
+    else:
+        lines.append(f"# SSLCertificateKeyFile ...  ({_one_line(files.key_note)})")
+    return "\n".join(lines) + "\n"
+
+
+def haproxy(files: ServedFiles) -> str:
+    """
+    Return a ``bind ... ssl crt`` line for HAProxy.
+
+    HAProxy's ``crt`` takes one PEM file holding the chain and its key
+    (``--combined FILE`` writes it).  The path is single-quoted (HAProxy's
+    strong quoting: no variables, no escapes) in the shell's way of
+    splicing a quote, which HAProxy's parser shares.
+    """
+    if files.combined is None:
+        raise SnippetError(
+            "haproxy needs the chain and the key in one file: pass --combined FILE."
+        )
+    _refuse_newline(files.combined, "haproxy")
+    return (
+        "# in the frontend section\n"
+        f"bind :443 ssl crt {shlex.quote(str(files.combined))}\n"
+    )
+
+
+RENDERERS: Mapping[str, Callable[[ServedFiles], str]] = {
+    "jupyterhub": jupyterhub,
+    "jupyterhub-cli": jupyterhub_cli,
+    "nginx": nginx,
+    "apache": apache,
+    "haproxy": haproxy,
+}
+
+
+def render(format_name: str, files: ServedFiles) -> str:
+    """Return the snippet of *format_name* (a key of :data:`RENDERERS`)."""
+    return RENDERERS[format_name](files)
+
+
+def _one_line(text: str) -> str:
+    # One comment line whatever the note holds (a path may hold a newline).
+    return " ".join(text.split())
+
+
+def _refuse_newline(path: Path, server: str) -> None:
+    if "\n" in str(path) or "\r" in str(path):
+        raise SnippetError(f"{path!r}: {server} cannot read a path with a line break; "
+                           "move the file.")
+
+
+def _nginx_quote(path: Path) -> str:
+    _refuse_newline(path, "nginx")
+    text = str(path)
+    if "$" in text:
+        raise SnippetError(f"{text}: nginx would read the '$' as a variable; move the file.")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _apache_quote(path: Path) -> str:
+    _refuse_newline(path, "apache")
+    text = str(path)
+    if "${" in text:
+        raise SnippetError(f"{text}: httpd would read '${{' as a variable; move the file.")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

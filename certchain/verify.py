@@ -23,7 +23,7 @@ from .errors import AmbiguousLeaf, LoadError
 from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
 from .graph import identity, signature_problem
 from .load import load_file
-from .model import Chain, LoadedCert, Material, TrustStore, fingerprint
+from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import name_key
 from .rules import WARN_DAYS, is_ca, is_self_signed
 
@@ -45,6 +45,7 @@ class Report:
     path: Chain  # the path clients can build (leaf first), possibly partial
     complete: bool  # the path reaches a trust anchor
     source: Path | None = None
+    key: LoadedKey | None = None  # the private key that matches the leaf, if given
 
     @property
     def ok(self) -> bool:
@@ -126,6 +127,7 @@ def verify_chain(
         path=result.chain,
         complete=result.complete,
         source=deployed[0].source.path,
+        key=result.key,
     )
 
 

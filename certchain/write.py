@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from .errors import OutputExistsError, WriteError
-from .model import Chain
+from .model import Chain, PrivateKey
 
 
 def chain_pem(chain: Chain) -> bytes:
@@ -90,3 +91,33 @@ def _fsync_dir(folder: Path) -> None:
 def write_chain(path: Path, chain: Chain, *, overwrite: bool = False) -> None:
     """Write *chain* as a PEM chained file at *path* (atomic, mode 0644)."""
     write_file(path, chain_pem(chain), overwrite=overwrite, mode=0o644)
+
+
+def combined_pem(chain: Chain, key: PrivateKey) -> bytes:
+    """
+    Return *chain* then *key* (unencrypted PKCS#8) as one PEM file.
+
+    For servers that want both in one file (HAProxy's ``crt``).  The only
+    output that carries a key: write it with mode 0600.
+    """
+    key_bytes = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    return chain_pem(chain) + key_bytes
+
+
+def update_file(path: Path, data: bytes, *, backup: Path | None = None) -> None:
+    """
+    Replace *path* with *data* atomically, keeping its permissions.
+
+    When *backup* is given and *path* exists, its previous content is first
+    written to *backup* (atomically too, replacing an older backup).
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        previous: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        mode, previous = 0o644, None
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    if previous is not None and backup is not None:
+        write_file(backup, previous, overwrite=True, mode=mode)
+    write_file(path, data, overwrite=True, mode=mode)

@@ -1,0 +1,237 @@
+"""
+Diagnose a JupyterHub configuration: its TLS files and the settings that the
+JupyterHub troubleshooting page warns about.
+
+The configuration is parsed, never executed (:mod:`certchain.jhconfig`).
+The chain named by ``c.JupyterHub.ssl_cert`` is judged by ``verify``'s own
+code, with the key named by ``c.JupyterHub.ssl_key``.  This module reads the
+files the configuration names (their content and permissions).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import CertchainError, LoadError
+from .findings import Code, Finding, Severity
+from .jhconfig import Setting, parse_settings
+from .load import load_file
+from .model import Material, TrustStore
+from .rules import WARN_DAYS
+from .verify import Report, verify_chain
+
+# Spawners that start single-user servers outside the hub's host (or network
+# namespace), which then cannot reach a hub listening on loopback.
+_REMOTE_SPAWNERS = (
+    "docker", "swarm", "systemuser", "kube", "batch", "slurm", "torque", "pbs",
+    "lsf", "gridengine", "condor", "ssh", "yarn", "wrap", "profiles",
+)
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def doctor_config(
+    config: Path,
+    *,
+    store: TrustStore,
+    at: datetime,
+    hostname: str | None = None,
+    password: bytes | None = None,
+    strict: bool = False,
+    warn_days: int = WARN_DAYS,
+) -> Report:
+    """
+    Check *config* (a ``jupyterhub_config.py``) and the TLS files it names.
+
+    Returns a :class:`~certchain.verify.Report` whose findings hold the
+    configuration's findings and the chain's (``cert`` indexes the chain
+    file); its chain is empty when no chain could be read.
+
+    Raises:
+        LoadError: *config* cannot be read.
+        ConfigError: *config* is not valid Python.
+    """
+    try:
+        text = config.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise LoadError(config, "does not exist: pass the path of jupyterhub_config.py.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(config, f"cannot be read ({exc}).") from exc
+    settings = {(s.section, s.trait): s for s in parse_settings(text, config)}
+    found: list[Finding] = []
+    found += _network_findings(settings)
+    cert_path = _path_setting(settings, "ssl_cert", config, found)
+    key_path = _path_setting(settings, "ssl_key", config, found)
+    found += _ssl_presence(settings)
+    keys: Material | None = None
+    if key_path is not None:
+        keys = _read_key(key_path, password, found)
+    report = None
+    if cert_path is not None and _readable(cert_path, "ssl_cert", found):
+        try:
+            chain_material = load_file(cert_path, password=password)
+            report = verify_chain(
+                chain_material, store=store, at=at, keys=keys,
+                hostname=hostname or _bind_host(settings), strict=strict,
+                warn_days=warn_days,
+            )
+        except CertchainError as exc:
+            found.append(Finding(
+                Code.FILE_UNREADABLE, Severity.ERROR,
+                f"c.JupyterHub.ssl_cert: {exc}",
+            ))
+    if report is None:
+        report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
+    merged = sorted([*found, *report.findings], key=lambda f: _SEVERITY_ORDER[f.severity])
+    return replace(report, findings=tuple(merged), source=config)
+
+
+def _path_setting(
+    settings: dict[tuple[str, str], Setting], trait: str, config: Path, found: list[Finding]
+) -> Path | None:
+    setting = settings.get(("JupyterHub", trait))
+    if setting is None:
+        return None
+    if not setting.evaluated or not isinstance(setting.value, str):
+        found.append(Finding(
+            Code.UNEVALUATED_CONFIG, Severity.WARNING,
+            f"c.JupyterHub.{trait} (line {setting.line}) is set by `{setting.source}`, which "
+            "certchain cannot read without running the file: check that file by hand, "
+            "or write the path as a string.",
+        ))
+        return None
+    path = Path(setting.value).expanduser()
+    # JupyterHub opens a relative path from its working directory, usually
+    # the configuration's folder.
+    return path if path.is_absolute() else config.parent / path
+
+
+def _ssl_presence(settings: dict[tuple[str, str], Setting]) -> list[Finding]:
+    cert = ("JupyterHub", "ssl_cert") in settings
+    key = ("JupyterHub", "ssl_key") in settings
+    if cert and key:
+        return []
+    if not cert and not key:
+        return [Finding(
+            Code.SSL_NOT_SET, Severity.WARNING,
+            "Neither c.JupyterHub.ssl_cert nor ssl_key is set: JupyterHub serves plain "
+            "HTTP, which is right only behind a proxy that terminates TLS; otherwise "
+            "run certchain build and certchain config --write.",
+        )]
+    missing = "ssl_key" if cert else "ssl_cert"
+    return [Finding(
+        Code.SSL_NOT_SET, Severity.ERROR,
+        f"c.JupyterHub.{missing} is not set while the other one is: JupyterHub needs "
+        "both to serve HTTPS; set it (certchain config --write does both).",
+    )]
+
+
+def _readable(path: Path, trait: str, found: list[Finding]) -> bool:
+    if not path.exists():
+        found.append(Finding(
+            Code.FILE_NOT_FOUND, Severity.ERROR,
+            f"c.JupyterHub.{trait} names {path}, which does not exist: JupyterHub's "
+            "proxy will not start; fix the path.",
+        ))
+        return False
+    if not os.access(path, os.R_OK):
+        found.append(Finding(
+            Code.FILE_UNREADABLE, Severity.ERROR,
+            f"c.JupyterHub.{trait} names {path}, which this user cannot read: check "
+            "that the user running JupyterHub can.",
+        ))
+        return False
+    return True
+
+
+def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Material | None:
+    if not _readable(path, "ssl_key", found):
+        return None
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        found.append(Finding(
+            Code.KEY_PERMISSIONS, Severity.WARNING,
+            f"The private key {path} is accessible to its group or others (mode "
+            f"{stat.S_IMODE(mode):04o}): run chmod 600 {path}.",
+        ))
+    try:
+        material = load_file(path, password=password)
+    except CertchainError as exc:
+        found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"c.JupyterHub.ssl_key: {exc}"))
+        return None
+    if not material.keys:
+        found.append(Finding(
+            Code.FILE_UNREADABLE, Severity.ERROR,
+            f"c.JupyterHub.ssl_key names {path}, which holds no private key.",
+        ))
+        return None
+    return material
+
+
+def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]:
+    found = []
+    ip = settings.get(("JupyterHub", "ip"))
+    if ip is not None and ip.value == "*":
+        found.append(Finding(
+            Code.IP_WILDCARD, Severity.WARNING,
+            f"c.JupyterHub.ip = '*' (line {ip.line}): the proxy may fail to start with "
+            "it; use '' or '0.0.0.0' to listen on all interfaces.",
+        ))
+    spawner = settings.get(("JupyterHub", "spawner_class"))
+    remote = (
+        spawner is not None
+        and any(word in spawner.source.lower() for word in _REMOTE_SPAWNERS)
+    )
+    if remote and spawner is not None and not _hub_reachable(settings):
+        hub_ip = settings.get(("JupyterHub", "hub_ip"))
+        where = (
+            f"c.JupyterHub.hub_ip = {hub_ip.source}" if hub_ip else "hub_ip is left at 127.0.0.1"
+        )
+        found.append(Finding(
+            Code.HUB_IP_UNREACHABLE, Severity.WARNING,
+            f"{where}, but the spawner ({spawner.source}, line {spawner.line}) runs "
+            "servers elsewhere, which cannot reach a hub on loopback (the page's \"no "
+            "authorization request\" cause): set c.JupyterHub.hub_ip = '0.0.0.0' and "
+            "c.JupyterHub.hub_connect_ip to an address they can reach.",
+        ))
+    return found
+
+
+def _hub_reachable(settings: dict[tuple[str, str], Setting]) -> bool:
+    if any(("JupyterHub", t) in settings for t in ("hub_connect_ip", "hub_connect_url")):
+        return True
+    bind = settings.get(("JupyterHub", "hub_bind_url"))
+    if bind is not None:
+        host = urlsplit(str(bind.value)).hostname if bind.evaluated else None
+        return host is None or not _loopback(host)
+    hub_ip = settings.get(("JupyterHub", "hub_ip"))
+    if hub_ip is None:
+        return False  # JupyterHub's default hub_ip is 127.0.0.1
+    if not hub_ip.evaluated:
+        return True  # reported as unevaluated elsewhere if it matters; not guessed
+    return not _loopback(str(hub_ip.value))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind_host(settings: dict[tuple[str, str], Setting]) -> str | None:
+    """The public host name of ``c.JupyterHub.bind_url``, when it names one."""
+    bind = settings.get(("JupyterHub", "bind_url"))
+    if bind is None or not bind.evaluated or not isinstance(bind.value, str):
+        return None
+    host = urlsplit(bind.value).hostname
+    if not host or host in ("0.0.0.0", "::", "*") or _loopback(host):
+        return None
+    return host

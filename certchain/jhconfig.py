@@ -1,0 +1,158 @@
+"""
+``jupyterhub_config.py``, read and edited statically: parsed, never executed.
+
+Reading: the ``c.Class.trait = value`` assignments, with their values when
+they are literals, and the line of each.  Editing: set ``ssl_cert`` and
+``ssl_key`` by replacing the value expressions of existing assignments in
+place (every other byte stays), or by appending the assignments.
+Pure: text in, text out; :mod:`certchain.cli` does the file handling with
+:mod:`certchain.write`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CertchainError
+
+_UNSET = object()
+
+
+class ConfigError(CertchainError):
+    """A configuration file cannot be parsed (it is left alone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One ``c.<section>.<trait> = value`` assignment."""
+
+    section: str  # "JupyterHub", "Spawner", ...
+    trait: str  # "ssl_cert", ...
+    line: int  # 1-based
+    source: str  # the value expression as written
+    value: object = _UNSET  # the literal value, or _UNSET when not a literal
+
+    @property
+    def evaluated(self) -> bool:
+        """True when the value is a literal certchain could read without running it."""
+        return self.value is not _UNSET
+
+
+def parse_settings(text: str, path: Path | None = None) -> list[Setting]:
+    """
+    Return every ``c.X.y = value`` assignment of *text*, in file order.
+
+    Values are evaluated with :func:`ast.literal_eval` only: anything else
+    (a function call, a variable, an f-string) is returned unevaluated.
+
+    Raises:
+        ConfigError: *text* is not valid Python.
+    """
+    tree = _parse(text, path)
+    settings = []
+    for node in ast.walk(tree):
+        for target, value in _assignments(node):
+            name = _trait(target)
+            if name is None:
+                continue
+            try:
+                literal: object = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                literal = _UNSET
+            segment = ast.get_source_segment(text, value) or ""
+            settings.append(Setting(name[0], name[1], value.lineno, segment, literal))
+    settings.sort(key=lambda s: s.line)
+    return settings
+
+
+def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
+    """
+    Return *text* with ``c.JupyterHub.ssl_cert`` and ``ssl_key`` set.
+
+    Existing assignments have their value replaced in place (all of them:
+    the last one wins in Python, and a stale earlier one would mislead a
+    reader); missing ones are appended.  Running it again on its own output
+    returns the same text.
+
+    Raises:
+        ConfigError: *text* is not valid Python.
+    """
+    wanted = {"ssl_cert": repr(str(cert)), "ssl_key": repr(str(key))}
+    tree = _parse(text, path)
+    spans: list[tuple[int, int, str]] = []
+    found: set[str] = set()
+    offsets = _line_offsets(text)
+    for node in ast.walk(tree):
+        for target, value in _assignments(node):
+            name = _trait(target)
+            if name is None or name[0] != "JupyterHub" or name[1] not in wanted:
+                continue
+            found.add(name[1])
+            start = offsets[value.lineno - 1] + _char_col(
+                text, offsets, value.lineno, value.col_offset
+            )
+            end_line = value.end_lineno or value.lineno
+            end_col = value.end_col_offset if value.end_col_offset is not None else 0
+            end = offsets[end_line - 1] + _char_col(text, offsets, end_line, end_col)
+            spans.append((start, end, wanted[name[1]]))
+    for start, end, literal in sorted(spans, reverse=True):
+        text = text[:start] + literal + text[end:]
+    missing = [t for t in ("ssl_cert", "ssl_key") if t not in found]
+    if missing:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += "".join(f"c.JupyterHub.{t} = {wanted[t]}\n" for t in missing)
+    return text
+
+
+def _parse(text: str, path: Path | None) -> ast.Module:
+    try:
+        return ast.parse(text, filename=str(path or "<config>"))
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+        raise ConfigError(
+            f"{path or '<config>'}: is not valid Python ({exc.msg}, {where}); "
+            "it was left unchanged: fix it first."
+        ) from exc
+    except ValueError as exc:  # null bytes
+        raise ConfigError(f"{path or '<config>'}: is not valid Python ({exc}).") from exc
+
+
+def _assignments(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
+    if isinstance(node, ast.Assign):
+        return [(t, node.value) for t in node.targets]
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [(node.target, node.value)]
+    return []
+
+
+def _trait(target: ast.expr) -> tuple[str, str] | None:
+    """Return (section, trait) for a ``c.Section.trait`` target, else None."""
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Attribute)
+        and isinstance(target.value.value, ast.Name)
+        and target.value.value.id == "c"
+    ):
+        return target.value.attr, target.attr
+    return None
+
+
+def _line_offsets(text: str) -> list[int]:
+    """Character offset of the start of each line (keeping CRLF as written)."""
+    # Python's own line breaks only (str.splitlines also splits on \f, \x1c, ...).
+    offsets = [0]
+    for match in re.finditer(r"\r\n|\r|\n", text):
+        offsets.append(match.end())
+    offsets.append(len(text))
+    return offsets
+
+
+def _char_col(text: str, offsets: list[int], line: int, byte_col: int) -> int:
+    # ast columns count UTF-8 bytes; the text is indexed by characters.
+    start = offsets[line - 1]
+    line_text = text[start : offsets[line]] if line < len(offsets) else text[start:]
+    return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
