@@ -11,6 +11,7 @@ Pure: the validation time is a parameter.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -77,6 +78,7 @@ def position_names(chain: Chain) -> list[str]:
     return names
 
 
+@functools.lru_cache(maxsize=4096)
 def is_self_signed(cert: x509.Certificate) -> bool:
     """Return whether *cert* is self-issued and verifies with its own key."""
     return is_self_issued(cert) and signature_problem(cert, cert) is None

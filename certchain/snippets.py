@@ -74,15 +74,10 @@ def nginx(files: ServedFiles) -> str:
     are double-quoted with ``\\`` and ``"`` escaped; a ``$`` is refused,
     since nginx 1.15.9 reads it as a variable in these directives.
     """
-    lines = [
-        "# inside the server { listen 443 ssl; ... } block",
-        f"ssl_certificate     {_nginx_quote(files.chain)};",
-    ]
-    if files.key is not None:
-        lines.append(f"ssl_certificate_key {_nginx_quote(files.key)};")
-    else:
-        lines.append(f"# ssl_certificate_key ...;  ({_one_line(files.key_note)})")
-    return "\n".join(lines) + "\n"
+    return _directive_pair(
+        files, "# inside the server { listen 443 ssl; ... } block",
+        ("ssl_certificate    ", "ssl_certificate_key"), _nginx_quote, end=";",
+    )
 
 
 def apache(files: ServedFiles) -> str:
@@ -95,15 +90,10 @@ def apache(files: ServedFiles) -> str:
     ``ap_getword_conf``); ``${`` is refused, since httpd substitutes defined
     variables there.
     """
-    lines = [
-        "# inside the <VirtualHost *:443> block, with SSLEngine on (httpd 2.4.8 or later)",
-        f"SSLCertificateFile    {_apache_quote(files.chain)}",
-    ]
-    if files.key is not None:
-        lines.append(f"SSLCertificateKeyFile {_apache_quote(files.key)}")
-    else:
-        lines.append(f"# SSLCertificateKeyFile ...  ({_one_line(files.key_note)})")
-    return "\n".join(lines) + "\n"
+    return _directive_pair(
+        files, "# inside the <VirtualHost *:443> block, with SSLEngine on (httpd 2.4.8 or later)",
+        ("SSLCertificateFile   ", "SSLCertificateKeyFile"), _apache_quote, end="",
+    )
 
 
 def haproxy(files: ServedFiles) -> str:
@@ -140,6 +130,19 @@ def render(format_name: str, files: ServedFiles) -> str:
     return RENDERERS[format_name](files)
 
 
+def _directive_pair(
+    files: ServedFiles, comment: str, names: tuple[str, str],
+    quote: Callable[[Path], str], *, end: str,
+) -> str:
+    """A comment, the certificate directive, and the key directive (or a note)."""
+    lines = [comment, f"{names[0]} {quote(files.chain)}{end}"]
+    if files.key is not None:
+        lines.append(f"{names[1]} {quote(files.key)}{end}")
+    else:
+        lines.append(f"# {names[1].strip()} ...{end}  ({_one_line(files.key_note)})")
+    return "\n".join(lines) + "\n"
+
+
 def _one_line(text: str) -> str:
     # One comment line whatever the note holds (a path may hold a newline).
     return " ".join(text.split())
@@ -151,17 +154,20 @@ def _refuse_newline(path: Path, server: str) -> None:
                            "move the file.")
 
 
-def _nginx_quote(path: Path) -> str:
-    _refuse_newline(path, "nginx")
+def _double_quote(path: Path, server: str, variable: str) -> str:
+    """Double-quote *path* with ``\\`` and ``"`` escaped; refuse *variable* syntax."""
+    _refuse_newline(path, server)
     text = str(path)
-    if "$" in text:
-        raise SnippetError(f"{text}: nginx would read the '$' as a variable; move the file.")
+    if variable in text:
+        raise SnippetError(
+            f"{text}: {server} would read '{variable}' as a variable; move the file."
+        )
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _nginx_quote(path: Path) -> str:
+    return _double_quote(path, "nginx", "$")
 
 
 def _apache_quote(path: Path) -> str:
-    _refuse_newline(path, "apache")
-    text = str(path)
-    if "${" in text:
-        raise SnippetError(f"{text}: httpd would read '${{' as a variable; move the file.")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _double_quote(path, "httpd", "${")
