@@ -321,13 +321,13 @@ def _missing_link(dead: DeadEnd, store: TrustStore) -> Finding:
             "intermediate from your certificate authority.", index,
         )
     urls = _ca_issuers(cert)
-    fetch = f" Download it from {urls[0]} and add it to the inputs." if urls else (
-        " Get it from your certificate authority and add it to the inputs."
+    fetch = f"download it from {urls[0]} and add it to the inputs" if urls else (
+        "get it from your certificate authority and add it to the inputs"
     )
     return Finding(
         Code.MISSING_ISSUER, Severity.ERROR,
         f"No issuer found for {who}: its issuer {issuer_text(cert)} is neither "
-        f"among the inputs nor in the trust store ({store.origin}).{fetch}", index,
+        f"among the inputs nor in the trust store ({store.origin}); {fetch}.", index,
     )
 
 
@@ -359,7 +359,7 @@ def _match_key(
         if key_matches(loaded.key, leaf):
             return loaded, []
     if material.keys:
-        where = ", ".join(sorted({str(k.source.path) for k in material.keys}))
+        where = ", ".join(sorted({str(k.source) for k in material.keys}))
         given = "--key" if explicit else "the inputs"
         return None, [Finding(
             Code.KEY_MISMATCH, Severity.ERROR,

@@ -326,7 +326,10 @@ def verify(
         if as_json:
             click.echo(json.dumps(verify_dict(report, str(path))))
         else:
-            repair = _repair_command(path, report, trust) if report.repairable else None
+            repair = (
+                _repair_command(path, report, trust, password_file, at)
+                if report.repairable else None
+            )
             click.echo(verify_text(report, str(path), when, colour=colour, repair=repair))
     if len(files) > 1:
         good = outcomes.count(True)
@@ -389,14 +392,30 @@ def _colour(*, err: bool = False) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _repair_command(path: Path, report: Report, trust: tuple[Path, ...]) -> str:
-    """The exact `certchain build` command that rewrites *path* correctly."""
+def _repair_command(
+    path: Path, report: Report, trust: tuple[Path, ...], password_file: Path | None,
+    at: datetime | None,
+) -> str:
+    """
+    The exact `certchain build` command that writes *path*'s chain correctly.
+
+    In place (`-o FILE --force`) only for a PEM file of certificates: a file
+    with a key, or PKCS#12/PKCS#7/DER, would lose content, so the repaired
+    chain goes to a new file beside it.
+    """
     words = ["certchain", "build", str(path)]
     for anchor in trust:
         words += ["--trust", str(anchor)]
+    if password_file is not None:
+        words += ["--password-file", str(password_file)]
+    if at is not None:
+        words += ["--at", at.strftime("%Y-%m-%dT%H:%M:%SZ")]
     if "root" not in report.roles:
         words.append("--no-root")
-    words += ["-o", str(path), "--force"]
+    if report.rewritable:
+        words += ["-o", str(path), "--force"]
+    else:
+        words += ["-o", str(path.with_name(f"{path.stem}-fixed.crt"))]
     return shlex.join(words)
 
 

@@ -149,7 +149,7 @@ def verify_text(
     lines = [paint(file, "bold", colour)]
     for index, (cert, role) in enumerate(zip(report.chain, report.roles)):
         days = (cert.not_valid_after_utc - at).days
-        left = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        left = _days_left(days, "expired")
         if index == 0:
             mark = "   "
         else:
@@ -196,7 +196,7 @@ def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False
         if cert["ca"] and cert["path_length"] is not None:
             ca += f" (pathLen {cert['path_length']})"
         days = cert["days_left"]
-        left = f"{days} days left" if days >= 0 else f"EXPIRED {-days} days ago"
+        left = _days_left(days, "EXPIRED")
         lines.append(paint(f"Certificate {index}: {cert['subject']}", "bold", colour))
         rows = [
             ("from", cert["source"]),
@@ -222,3 +222,9 @@ def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False
         lines.append(f"  {'encrypted':<11} {'yes' if key['encrypted'] else 'no'}")
         lines.append(f"  {'matches':<11} {matches}")
     return "\n".join(lines) + "\n"
+
+
+def _days_left(days: int, expired: str) -> str:
+    if days >= 0:
+        return f"{days} day{'s' if days != 1 else ''} left"
+    return f"{expired} {-days} day{'s' if days != -1 else ''} ago"

@@ -23,7 +23,7 @@ from .errors import AmbiguousLeaf, LoadError
 from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
 from .graph import identity, signature_problem
 from .load import load_file
-from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
+from .model import Chain, Format, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import name_key
 from .rules import WARN_DAYS, is_ca, is_self_signed
 
@@ -46,6 +46,7 @@ class Report:
     complete: bool  # the path reaches a trust anchor
     source: Path | None = None
     key: LoadedKey | None = None  # the private key that matches the leaf, if given
+    rewritable: bool = True  # PEM certificates only: `build -o FILE` loses nothing
 
     @property
     def ok(self) -> bool:
@@ -128,6 +129,7 @@ def verify_chain(
         complete=result.complete,
         source=deployed[0].source.path,
         key=result.key,
+        rewritable=not material.keys and all(c.source.format is Format.PEM for c in deployed),
     )
 
 
