@@ -15,6 +15,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -263,10 +264,14 @@ def _write_result(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return "-", None
+    # Everything that can refuse (a path the format cannot express, a
+    # missing key, an existing file) is settled before anything is written.
+    snippet = render(format_name, served_files(target, result.key, combined=combined))
+    pair = _combined_file(combined, result.output_chain, result.key, force)
     write_file(target, data, overwrite=force)
-    if combined is not None:
-        _write_combined(combined, result.output_chain, result.key, force)
-    return str(target), render(format_name, served_files(target, result.key, combined=combined))
+    if pair is not None:
+        write_file(*pair, overwrite=force, mode=0o600)
+    return str(target), snippet
 
 
 def _check_format(format_name: str, combined: Path | None) -> None:
@@ -276,11 +281,18 @@ def _check_format(format_name: str, combined: Path | None) -> None:
         )
 
 
-def _write_combined(path: Path, chain: Chain, key: LoadedKey | None, force: bool) -> None:
-    """Write key + chain for HAProxy: mode 0600, atomically, never over a file unasked."""
+def _combined_file(
+    path: Path | None, chain: Chain, key: LoadedKey | None, force: bool
+) -> tuple[Path, bytes] | None:
+    """What --combined writes (chain + key, for HAProxy), checked but not yet written."""
+    if path is None:
+        return None
     if key is None:
         raise LoadError(None, "--combined needs the private key: pass --key FILE.")
-    write_file(path.absolute(), combined_pem(chain, key.key), overwrite=force, mode=0o600)
+    path = path.absolute()
+    if not force and path.exists():
+        raise OutputExistsError(path)
+    return path, combined_pem(chain, key.key)
 
 
 @main.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"))
@@ -464,12 +476,15 @@ def config(
         click.echo("No configuration printed: fix the errors above, or pass --force.", err=True)
         sys.exit(ExitCode.CHAIN_PROBLEM)
     with _user_errors():
-        if combined is not None:
-            _write_combined(combined, report.chain, report.key, force)
+        # Render and plan first: a refusal must leave no file behind.
         files = served_files(chain_path, report.key, combined=combined and combined.absolute())
         lines = render(format_name, files)
-        if config_file is not None:
-            click.echo(_write_config(config_file, files), err=True)
+        plan = _plan_config(config_file, files) if config_file is not None else None
+        pair = _combined_file(combined, report.chain, report.key, force)
+        if pair is not None:
+            write_file(*pair, overwrite=force, mode=0o600)
+        if plan is not None:
+            click.echo(_apply_config(plan), err=True)
     click.echo(lines, nl=False)
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
@@ -537,22 +552,38 @@ def _config_key_candidates(chain_path: Path) -> list[Path]:
     return candidates
 
 
-def _write_config(config_file: Path, files: ServedFiles) -> str:
-    """Set ssl_cert and ssl_key in *config_file*; return what was done, for stderr."""
+@dataclass(frozen=True)
+class _ConfigPlan:
+    path: Path  # as the user named it
+    before: str | None  # None: the file does not exist yet
+    after: str
+
+
+def _plan_config(config_file: Path, files: ServedFiles) -> _ConfigPlan:
+    """Compute the new jupyterhub_config.py (refusing before anything is written)."""
     if files.key is None:
         raise LoadError(config_file, f"not changed: {files.key_note}.")
     try:
-        before = config_file.read_text(encoding="utf-8")
-        existed = True
+        # Bytes, then decode: read_text would turn CRLF into LF.
+        before: str | None = config_file.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        before, existed = "", False
+        before = None
     except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(config_file, f"cannot be read ({exc}); it was left unchanged.") from exc
-    after = set_ssl(before, files.chain, files.key, config_file)
-    if existed and after == before:
-        return f"{config_file}: ssl_cert and ssl_key were already set; nothing changed."
-    backup = config_file.with_name(config_file.name + ".bak")
-    update_file(config_file, after.encode("utf-8"), backup=backup if existed else None)
-    if existed:
-        return f"{config_file}: ssl_cert and ssl_key set; the previous file is {backup}."
-    return f"{config_file}: created with ssl_cert and ssl_key."
+    after = set_ssl(before or "", files.chain, files.key, config_file)
+    return _ConfigPlan(config_file, before, after)
+
+
+def _apply_config(plan: _ConfigPlan) -> str:
+    """Write a planned configuration; return what was done, for stderr."""
+    path = plan.path
+    if plan.before == plan.after:
+        return f"{path}: ssl_cert and ssl_key were already set; nothing changed."
+    backup = path.with_name(path.name + ".bak")
+    # Through a symlink, the file it points to is updated and the link kept.
+    target = path.resolve() if path.is_symlink() else path
+    data = plan.after.encode("utf-8")
+    update_file(target, data, backup=backup if plan.before is not None else None)
+    if plan.before is not None:
+        return f"{path}: ssl_cert and ssl_key set; the previous file is {backup}."
+    return f"{path}: created with ssl_cert and ssl_key."

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 import stat
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import CertchainError, LoadError
+from .errors import CertchainError, LoadError, PasswordRequired
 from .findings import Code, Finding, Severity
 from .jhconfig import Setting, parse_settings
 from .load import load_file
@@ -28,9 +29,11 @@ from .verify import Report, verify_chain
 
 # Spawners that start single-user servers outside the hub's host (or network
 # namespace), which then cannot reach a hub listening on loopback.
+# (Wrapping spawners such as ProfilesSpawner are not listed: what they wrap
+# decides, and it may be local.)
 _REMOTE_SPAWNERS = (
     "docker", "swarm", "systemuser", "kube", "batch", "slurm", "torque", "pbs",
-    "lsf", "gridengine", "condor", "ssh", "yarn", "wrap", "profiles",
+    "lsf", "gridengine", "condor", "sshspawner", "yarn",
 )
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -63,6 +66,10 @@ def doctor_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(config, f"cannot be read ({exc}).") from exc
     settings = {(s.section, s.trait): s for s in parse_settings(text, config)}
+    # An empty ssl_cert/ssl_key is JupyterHub's default: TLS off, not a path.
+    for trait in ("ssl_cert", "ssl_key"):
+        if getattr(settings.get(("JupyterHub", trait)), "value", None) == "":
+            del settings[("JupyterHub", trait)]
     found: list[Finding] = []
     found += _network_findings(settings)
     cert_path = _path_setting(settings, "ssl_cert", config, found)
@@ -72,13 +79,14 @@ def doctor_config(
     if key_path is not None:
         keys = _read_key(key_path, password, found)
     report = None
+    if hostname is None:
+        hostname = _bind_host(settings, found)
     if cert_path is not None and _readable(cert_path, "ssl_cert", found):
         try:
             chain_material = load_file(cert_path, password=password)
             report = verify_chain(
-                chain_material, store=store, at=at, keys=keys,
-                hostname=hostname or _bind_host(settings), strict=strict,
-                warn_days=warn_days,
+                chain_material, store=store, at=at, keys=keys, hostname=hostname,
+                strict=strict, warn_days=warn_days,
             )
         except CertchainError as exc:
             found.append(Finding(
@@ -101,8 +109,8 @@ def _path_setting(
         found.append(Finding(
             Code.UNEVALUATED_CONFIG, Severity.WARNING,
             f"c.JupyterHub.{trait} (line {setting.line}) is set by `{setting.source}`, which "
-            "certchain cannot read without running the file: check that file by hand, "
-            "or write the path as a string.",
+            "certchain cannot read without running the file: check the path by hand, "
+            "or write it as a string.",
         ))
         return None
     path = Path(setting.value).expanduser()
@@ -161,9 +169,14 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
         ))
     try:
         material = load_file(path, password=password)
+    except PasswordRequired:
+        found.append(_encrypted_key(path))
+        return None
     except CertchainError as exc:
         found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"c.JupyterHub.ssl_key: {exc}"))
         return None
+    if any(k.encrypted for k in material.keys):
+        found.append(_encrypted_key(path))
     if not material.keys:
         found.append(Finding(
             Code.FILE_UNREADABLE, Severity.ERROR,
@@ -171,6 +184,15 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
         ))
         return None
     return material
+
+
+def _encrypted_key(path: Path) -> Finding:
+    return Finding(
+        Code.KEY_ENCRYPTED, Severity.ERROR,
+        f"The private key {path} is encrypted, and JupyterHub cannot ask for its "
+        f"password, so its proxy will not start: write an unencrypted copy with "
+        f"openssl pkey -in {shlex.quote(str(path))} -out host.key (mode 600) and use that.",
+    )
 
 
 def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]:
@@ -187,7 +209,13 @@ def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]
         spawner is not None
         and any(word in spawner.source.lower() for word in _REMOTE_SPAWNERS)
     )
-    if remote and spawner is not None and not _hub_reachable(settings):
+    reachable = _hub_reachable(settings) if remote else True
+    if reachable is None and spawner is not None:
+        found.append(_unevaluated(settings, ("hub_bind_url", "hub_ip"), (
+            f"the spawner ({spawner.source}) runs servers elsewhere, so the hub must "
+            "listen on an address they can reach"
+        )))
+    if reachable is False and spawner is not None:
         hub_ip = settings.get(("JupyterHub", "hub_ip"))
         where = (
             f"c.JupyterHub.hub_ip = {hub_ip.source}" if hub_ip else "hub_ip is left at 127.0.0.1"
@@ -202,19 +230,38 @@ def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]
     return found
 
 
-def _hub_reachable(settings: dict[tuple[str, str], Setting]) -> bool:
-    if any(("JupyterHub", t) in settings for t in ("hub_connect_ip", "hub_connect_url")):
-        return True
+def _hub_reachable(settings: dict[tuple[str, str], Setting]) -> bool | None:
+    """
+    Whether the hub listens beyond loopback (None: not known without running).
+
+    Only where the hub *listens* counts (hub_bind_url, else hub_ip):
+    hub_connect_ip tells servers where to connect, but a hub bound to
+    127.0.0.1 is not reachable there.
+    """
     bind = settings.get(("JupyterHub", "hub_bind_url"))
     if bind is not None:
-        host = urlsplit(str(bind.value)).hostname if bind.evaluated else None
+        if not bind.evaluated:
+            return None
+        host = urlsplit(str(bind.value)).hostname
         return host is None or not _loopback(host)
     hub_ip = settings.get(("JupyterHub", "hub_ip"))
     if hub_ip is None:
         return False  # JupyterHub's default hub_ip is 127.0.0.1
     if not hub_ip.evaluated:
-        return True  # reported as unevaluated elsewhere if it matters; not guessed
+        return None
+    # '' means all interfaces for JupyterHub, like '0.0.0.0'.
     return not _loopback(str(hub_ip.value))
+
+
+def _unevaluated(
+    settings: dict[tuple[str, str], Setting], traits: tuple[str, ...], why: str
+) -> Finding:
+    setting = next(settings[("JupyterHub", t)] for t in traits if ("JupyterHub", t) in settings)
+    return Finding(
+        Code.UNEVALUATED_CONFIG, Severity.WARNING,
+        f"c.JupyterHub.{setting.trait} (line {setting.line}) is set by `{setting.source}`, "
+        f"which certchain cannot read without running the file, and {why}: check it by hand.",
+    )
 
 
 def _loopback(host: str) -> bool:
@@ -226,10 +273,15 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _bind_host(settings: dict[tuple[str, str], Setting]) -> str | None:
+def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -> str | None:
     """The public host name of ``c.JupyterHub.bind_url``, when it names one."""
     bind = settings.get(("JupyterHub", "bind_url"))
-    if bind is None or not bind.evaluated or not isinstance(bind.value, str):
+    if bind is None:
+        return None
+    if not bind.evaluated or not isinstance(bind.value, str):
+        found.append(_unevaluated(settings, ("bind_url",), (
+            "the host name to check the certificate for comes from it (or pass --hostname)"
+        )))
         return None
     host = urlsplit(bind.value).hostname
     if not host or host in ("0.0.0.0", "::", "*") or _loopback(host):

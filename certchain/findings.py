@@ -84,6 +84,8 @@ class Code(enum.Enum):
     FILE_NOT_FOUND = "file-not-found"
     # doctor: a file the configuration names cannot be read or parsed.
     FILE_UNREADABLE = "file-unreadable"
+    # doctor: the private key is encrypted, which JupyterHub cannot use.
+    KEY_ENCRYPTED = "key-encrypted"
     # doctor: the private key file is readable by group or others.
     KEY_PERMISSIONS = "key-permissions"
     # doctor: c.JupyterHub.ip = '*', which the proxy may fail to bind.

@@ -31,7 +31,7 @@ class Setting:
 
     section: str  # "JupyterHub", "Spawner", ...
     trait: str  # "ssl_cert", ...
-    line: int  # 1-based
+    line: int  # 1-based, of the assignment's target
     source: str  # the value expression as written
     value: object = _UNSET  # the literal value, or _UNSET when not a literal
 
@@ -63,7 +63,7 @@ def parse_settings(text: str, path: Path | None = None) -> list[Setting]:
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 literal = _UNSET
             segment = ast.get_source_segment(text, value) or ""
-            settings.append(Setting(name[0], name[1], value.lineno, segment, literal))
+            settings.append(Setting(name[0], name[1], target.lineno, segment, literal))
     settings.sort(key=lambda s: s.line)
     return settings
 
@@ -86,10 +86,20 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
     found: set[str] = set()
     offsets = _line_offsets(text)
     for node in ast.walk(tree):
-        for target, value in _assignments(node):
+        pairs = _assignments(node)
+        for target, value in pairs:
             name = _trait(target)
             if name is None or name[0] != "JupyterHub" or name[1] not in wanted:
                 continue
+            if len(pairs) > 1:
+                # `c.JupyterHub.ssl_cert = c.JupyterHub.ssl_key = x`: one value
+                # cannot become two paths; rewriting the statement is the
+                # user's call, so refuse and change nothing.
+                raise ConfigError(
+                    f"{path or '<config>'}: line {target.lineno} assigns c.JupyterHub."
+                    f"{name[1]} together with other names; split it into one "
+                    "assignment per line, then run again (the file was left unchanged)."
+                )
             found.add(name[1])
             start = offsets[value.lineno - 1] + _char_col(
                 text, offsets, value.lineno, value.col_offset
@@ -102,9 +112,10 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
         text = text[:start] + literal + text[end:]
     missing = [t for t in ("ssl_cert", "ssl_key") if t not in found]
     if missing:
-        if text and not text.endswith("\n"):
-            text += "\n"
-        text += "".join(f"c.JupyterHub.{t} = {wanted[t]}\n" for t in missing)
+        newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ending
+        if text and not text.endswith(("\n", "\r")):
+            text += newline
+        text += "".join(f"c.JupyterHub.{t} = {wanted[t]}{newline}" for t in missing)
     return text
 
 
