@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pki import PKI, T0, Hierarchy, hierarchy  # noqa: E402
+from pki import PKI, T0, Hierarchy, hierarchy
 
 ROOT = Path(__file__).resolve().parent.parent
 

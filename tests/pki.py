@@ -110,12 +110,12 @@ class PKI:
         not_after: dt.datetime = NOT_AFTER,
         include_aki: bool = True,
         include_ski: bool = True,
-        key_usage: x509.KeyUsage | None | str = "default",
+        key_usage: x509.KeyUsage | str | None = "default",
         eku: list[x509.ObjectIdentifier] | None = None,
         san: list[x509.GeneralName] | None = None,
         name_constraints: x509.NameConstraints | None = None,
         aia_url: str | None = None,
-        hash_alg: hashes.HashAlgorithm | None | str = "default",
+        hash_alg: hashes.HashAlgorithm | str | None = "default",
         issuer_name: x509.Name | None = None,
     ) -> Issued:
         """Issue a certificate; *issuer* None means self-signed with *key*."""
@@ -144,7 +144,7 @@ class PKI:
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
             )
         if include_aki:
-            authority = signer_cert.public_key() if signer_cert else key.public_key()
+            authority: Any = signer_cert.public_key() if signer_cert else key.public_key()
             builder = builder.add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(authority), critical=False
             )
@@ -165,7 +165,8 @@ class PKI:
                 critical=False,
             )
         if hash_alg == "default":
-            hash_alg = None if isinstance(signer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+            ed = isinstance(signer_key, ed25519.Ed25519PrivateKey)
+            hash_alg = None if ed else hashes.SHA256()
         cert = builder.sign(signer_key, hash_alg)  # type: ignore[arg-type]
         return Issued(cert, key)
 

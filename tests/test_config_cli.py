@@ -1135,7 +1135,7 @@ class TestDoctorCli:
         assert "error" == json_findings(strict)["strict-policy"]
 
     def test_password_file(self, runner: CliRunner, d: Deployed, password_file: Path) -> None:
-        """--password-file decrypts ssl_key for the match check; the encryption itself is an error."""
+        """--password-file decrypts ssl_key for the match check; its encryption is an error."""
         d.key.write_bytes(key_pem(d.hier.leaf.key, PASSWORD.encode()))
         conf = self.write_config(d)
 

@@ -355,7 +355,7 @@ class TestChain:
         assert "error" == codes(report)["key-encrypted"]
 
     def test_encrypted_key_without_password(self, hub: Hub) -> None:
-        """An encrypted key, which JupyterHub cannot use, is named with the command that fixes it."""
+        """An encrypted key, which JupyterHub cannot use, is named with the fixing command."""
         hub.key.write_bytes(key_pem(hub.hier.leaf.key, PASSWORD))
 
         report = hub.doctor(hub.ssl)

@@ -317,7 +317,7 @@ class TestSetSslReplace:
         """One value shared by ssl_cert and ssl_key is refused rather than rewritten wrongly."""
         text = "c.JupyterHub.ssl_cert = c.JupyterHub.ssl_key = 'both.pem'\n"
 
-        with pytest.raises(ConfigError, match="line 1 assigns c.JupyterHub.ssl_cert together"):
+        with pytest.raises(ConfigError, match=r"line 1 assigns c\.JupyterHub\.ssl_cert together"):
             set_ssl(text, CERT, KEY)
 
 
