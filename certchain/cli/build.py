@@ -1,0 +1,130 @@
+"""
+``certchain build``: from a pile of CA files to a verified chained file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..build import BuildResult, build_chain
+from ..deploy import served_files
+from ..errors import OutputExistsError
+from ..load import load_file, load_files, sibling_key
+from ..model import Material
+from ..report import build_dict, build_text
+from ..snippets import render
+from ..write import chain_pem, write_file
+from .common import (
+    COMBINED_OPTION,
+    EXIT_CODES_HELP,
+    FORMAT_OPTION,
+    ExitCode,
+    check_format,
+    combined_file,
+    judging_options,
+    load_key,
+    store_for,
+    user_errors,
+    with_password,
+)
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("host", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--key", "key_path", type=click.Path(path_type=Path),
+              help="The host's private key (default: a key among the inputs, "
+                   "else HOST-STEM.key beside HOST).")
+@judging_options
+@click.option("--no-root", is_flag=True, help="Leave the self-signed root out of the output.")
+@click.option("-o", "--output", help="Where to write the chained file ('-' for stdout). "
+                                      "Default: HOST-STEM-chained.crt beside HOST.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@FORMAT_OPTION
+@COMBINED_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def build(
+    host: Path, inputs: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
+    trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
+    no_root: bool, output: str | None, force: bool, format_name: str,
+    combined: Path | None, warn_days: int, as_json: bool,
+) -> None:
+    """
+    Build a verified chained certificate from HOST and the CA files INPUTS.
+
+    HOST is the host certificate file; INPUTS are the intermediates and the
+    root, in any order and any format.  Writes HOST-STEM-chained.crt (leaf,
+    intermediates, root) and prints the jupyterhub_config.py lines.
+    """
+    if output == "-" and as_json:
+        raise click.UsageError("--json cannot be combined with -o - (both use stdout).")
+    check_format(format_name, combined)
+    target = None if output == "-" else Path(output or _default_output(host)).absolute()
+    when = at or datetime.now(timezone.utc)
+    with user_errors():
+        store = store_for(trust)
+        host_material, others, keys = with_password(
+            password_file, lambda pw: _load_build_inputs(host, inputs, key_path, pw)
+        )
+        # Refused before any work, but after the inputs: a missing input is
+        # the more useful message.  write_file checks again, atomically.
+        if target is not None and not force and target.exists():
+            raise OutputExistsError(target)
+        result = build_chain(
+            host_material, others, store=store, at=when, keys=keys, hostname=hostname,
+            strict=strict, include_root=not no_root, warn_days=warn_days,
+        )
+        written, snippet = _write_result(result, target, force, format_name, combined)
+    if as_json:
+        click.echo(json.dumps(build_dict(result, written, snippet), indent=2))
+    else:
+        text = build_text(result, host, written, snippet, format_name)
+        click.echo(text, nl=False, err=target is None)
+    if not result.ok:
+        sys.exit(ExitCode.CHAIN_PROBLEM)
+
+
+def _default_output(host: Path) -> Path:
+    return host.with_name(f"{host.stem}-chained.crt")
+
+
+def _load_build_inputs(
+    host: Path, inputs: tuple[Path, ...], key_path: Path | None, password: bytes | None
+) -> tuple[Material, Material, Material | None]:
+    host_material = load_file(host, password=password)
+    others = load_files(inputs, password=password)
+    keys = load_key(key_path, password)
+    if key_path is None and not host_material.keys and not others.keys:
+        sibling = sibling_key(host)
+        if sibling is not None and sibling not in inputs:
+            keys = load_file(sibling, password=password)
+    return host_material, others, keys
+
+
+def _write_result(
+    result: BuildResult, target: Path | None, force: bool, format_name: str,
+    combined: Path | None,
+) -> tuple[str | None, str | None]:
+    """Write the chained file if the result is good; return (where, snippet)."""
+    if not result.ok:
+        return None, None
+    data = chain_pem(result.output_chain)
+    if target is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return "-", None
+    # Everything that can refuse (a path the format cannot express, a
+    # missing key, an existing file) is settled before anything is written.
+    snippet = render(format_name, served_files(target, result.key, combined=combined))
+    pair = combined_file(combined, result.output_chain, result.key, force)
+    write_file(target, data, overwrite=force)
+    if pair is not None:
+        write_file(*pair, overwrite=force, mode=0o600)
+    return str(target), snippet
+
+
