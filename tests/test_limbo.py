@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,11 +129,16 @@ def _listed() -> dict[str, str]:
 CASES = _cases()
 
 
-@pytest.mark.skipif(not CASES, reason=f"the limbo corpus is not at {CORPUS}")
 def test_certchain_agrees_with_limbo_at_least_as_often_as_cryptography(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """certchain --strict matches limbo's expectations as often as cryptography, or more."""
+    if not CASES:
+        # CI lays shared/ beside the clone; there, a missing corpus is a failure.
+        missing = f"the limbo corpus is not at {CORPUS}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
     ours = {c.id: certchain_accepts(c) == c.expected for c in CASES}
     theirs = {c.id: cryptography_accepts(c) == c.expected for c in CASES}
     disagreements = {case_id for case_id, agreed in ours.items() if not agreed}
