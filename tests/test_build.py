@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pki import PKI, T0, Hierarchy, Issued, key_pem, new_key, pem
+from pki import PKI, T0, Hierarchy, Issued, key_pem, new_key, pem, sha1_signed, tampered
 
 from certchain import (
     AmbiguousLeaf,
@@ -138,45 +135,6 @@ def ca_usage(*, key_cert_sign: bool) -> x509.KeyUsage:
         data_encipherment=False, key_agreement=False, key_cert_sign=key_cert_sign,
         crl_sign=True, encipher_only=False, decipher_only=False,
     )
-
-
-# AlgorithmIdentifier DER for sha256WithRSAEncryption and sha1WithRSAEncryption
-# (RFC 4055 / RFC 3279): same length, so the TBS can be patched in place.
-_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
-_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        length = bytes([size])
-    else:
-        raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return bytes([tag]) + length + content
-
-
-def sha1_signed(cert: x509.Certificate, issuer_key: Any) -> x509.Certificate:
-    """
-    Return *cert* re-signed with SHA-1 by the RSA *issuer_key*.
-
-    cryptography (>= 42) refuses to sign with SHA-1, but old private CAs did;
-    so the TBS is patched to say sha1WithRSAEncryption and signed by hand.
-    """
-    tbs = cert.tbs_certificate_bytes
-    assert tbs.count(_SHA256_RSA) == 1, "expected one sha256WithRSAEncryption in the TBS"
-    tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
-    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
-    return x509.load_der_x509_certificate(
-        _der(0x30, tbs + _SHA1_RSA + _der(0x03, b"\x00" + signature))
-    )
-
-
-def tampered(cert: x509.Certificate) -> x509.Certificate:
-    """Return *cert* with the last byte of its signature flipped."""
-    der = bytearray(cert.public_bytes(Encoding.DER))
-    der[-1] ^= 0x01
-    return x509.load_der_x509_certificate(bytes(der))
 
 
 # --------------------------------------------------------------- hierarchies

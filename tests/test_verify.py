@@ -18,10 +18,8 @@ from typing import Any
 import pytest
 from conftest import testdata
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding
-from pki import NOT_AFTER, PKI, T0, Issued, key_pem, new_key, pem
+from pki import NOT_AFTER, PKI, T0, Issued, key_pem, new_key, pem, sha1_signed
 
 from certchain import (
     LoadError,
@@ -126,33 +124,6 @@ def assert_finding(
 def sentences(message: str) -> list[str]:
     """Split *message* into sentences (a stop followed by a capital starts one)."""
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", message.strip())
-
-
-# AlgorithmIdentifier DER for sha256WithRSAEncryption and sha1WithRSAEncryption
-# (RFC 4055 / RFC 3279): same length, so the TBS can be patched in place.
-_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
-_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        length = bytes([size])
-    else:
-        raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return bytes([tag]) + length + content
-
-
-def sha1_signed(cert: x509.Certificate, issuer_key: Any) -> x509.Certificate:
-    """Return *cert* re-signed with SHA-1 by the RSA *issuer_key* (cryptography refuses to)."""
-    tbs = cert.tbs_certificate_bytes
-    assert tbs.count(_SHA256_RSA) == 1, "expected one sha256WithRSAEncryption in the TBS"
-    tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
-    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
-    return x509.load_der_x509_certificate(
-        _der(0x30, tbs + _SHA1_RSA + _der(0x03, b"\x00" + signature))
-    )
 
 
 @dataclass(frozen=True)
