@@ -32,7 +32,10 @@ from .common import (
 )
 
 
-@click.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"))
+@click.command(
+    epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"),
+    short_help="Audit deployed chained files: every problem, in one run.",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="Check that this private key belongs to the leaf.")

@@ -34,7 +34,9 @@ from .common import (
 )
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(
+    epilog=EXIT_CODES_HELP, short_help="Build a verified chained certificate from CA files."
+)
 @click.argument("host", type=click.Path(path_type=Path))
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),

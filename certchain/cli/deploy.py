@@ -42,7 +42,7 @@ from .common import (
 )
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=EXIT_CODES_HELP, short_help="Print server configuration for a chained file.")
 @click.argument("chain_path", metavar="CHAIN", type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="The private key (default: a key in CHAIN, else CHAIN-STEM.key, or "
@@ -102,7 +102,10 @@ def config(
         sys.exit(ExitCode.CHAIN_PROBLEM)
 
 
-@click.command(epilog=EXIT_CODES_HELP.replace("the chain is good", "no finding is an error"))
+@click.command(
+    epilog=EXIT_CODES_HELP.replace("the chain is good", "no finding is an error"),
+    short_help="Check a jupyterhub_config.py and the TLS files it names.",
+)
 @click.argument("config_file", metavar="[CONFIG]", required=False,
                 default="jupyterhub_config.py", type=click.Path(path_type=Path))
 @PASSWORD_FILE
