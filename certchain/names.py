@@ -216,13 +216,23 @@ def _show(name: x509.GeneralName) -> str:
 
 
 def first_subject_name(cert: x509.Certificate) -> str | None:
-    """Return the leaf's first DNS or IP subjectAltName as text, or None."""
+    """
+    Return a name the leaf is for: its first DNS or IP subjectAltName, or None.
+
+    A name to verify against must be concrete, so a wildcard SAN comes back
+    with a label in place of the ``*`` (``*.example.org`` gives
+    ``wildcard.example.org``), and only when no concrete name is listed.
+    """
+    wildcard = None
     for general in san_names(cert):
-        if isinstance(general, x509.DNSName):
-            return str(general.value)
         if isinstance(general, x509.IPAddress):
             return str(general.value)
-    return None
+        if isinstance(general, x509.DNSName):
+            value = str(general.value)
+            if not value.startswith("*."):
+                return value
+            wildcard = wildcard or "wildcard" + value[1:]
+    return wildcard
 
 
 def all_names(items: Iterable[x509.GeneralName]) -> list[str]:

@@ -12,7 +12,12 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 from pki import PKI, new_key
 
-from certchain.names import covers_hostname, name_constraint_violation, name_key
+from certchain.names import (
+    covers_hostname,
+    first_subject_name,
+    name_constraint_violation,
+    name_key,
+)
 
 MakeCert = Callable[..., x509.Certificate]
 
@@ -121,6 +126,29 @@ class TestNameKey:
     def test_different_values_differ(self) -> None:
         """Names with different values are different."""
         assert name_key(dn(cn("R10"))) != name_key(dn(cn("R11")))
+
+
+class TestFirstSubjectName:
+    def test_first_concrete_dns_name(self, make_cert: MakeCert) -> None:
+        """A concrete DNS name wins over a wildcard listed before it."""
+        cert = make_cert(*dns("*.example.org", "hub.example.org"))
+        assert "hub.example.org" == first_subject_name(cert)
+
+    def test_wildcard_only_gives_a_concrete_name(self, make_cert: MakeCert) -> None:
+        """A leaf with only a wildcard yields a concrete name the wildcard covers."""
+        cert = make_cert(*dns("*.example.org"))
+        name = first_subject_name(cert)
+        assert "wildcard.example.org" == name
+        assert covers_hostname(cert, name)
+
+    def test_ip_address(self, make_cert: MakeCert) -> None:
+        """An IP address SAN is returned as text."""
+        cert = make_cert(x509.IPAddress(ipaddress.ip_address("10.0.0.1")))
+        assert "10.0.0.1" == first_subject_name(cert)
+
+    def test_no_san(self, make_cert: MakeCert) -> None:
+        """Without DNS or IP SANs there is no name."""
+        assert first_subject_name(make_cert()) is None
 
 
 class TestCoversHostname:
