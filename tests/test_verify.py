@@ -852,7 +852,9 @@ class TestStrictPolicy:
         assert not report.ok
         assert not report.repairable
 
-    def test_wildcard_only_leaf_passes_strict(self, pki: PKI, four: Four, store: TrustStore) -> None:
+    def test_wildcard_only_leaf_passes_strict(
+        self, pki: PKI, four: Four, store: TrustStore
+    ) -> None:
         """A leaf whose only name is a wildcard is judged for a name it covers, not '*.'."""
         leaf = pki.leaf(four.lower, "*.example.org")
 
