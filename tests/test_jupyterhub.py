@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -27,7 +28,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,7 @@ class Hub:
             return f"<no log: {exc}>"
 
 
-StartHub = Callable[[Path, int], Hub]  # the start_hub fixture: (config, public port) -> Hub
+StartHub = Callable[..., Hub]  # the start_hub fixture: (config, public port, [args]) -> Hub
 
 
 def _alive(pid: int) -> bool:
@@ -223,7 +224,7 @@ def start_hub(tools: Tools, tmp_path: Path) -> Iterator[StartHub]:
     """Start JupyterHub in tmp_path; stop it and its proxy afterwards, even on failure."""
     hubs: list[Hub] = []
 
-    def start(config: Path, port: int) -> Hub:
+    def start(config: Path, port: int, arguments: Sequence[str] = ()) -> Hub:
         env = {
             key: value for key, value in os.environ.items()
             if not key.startswith(("JUPYTERHUB_", "CONFIGPROXY_", "PYTHON"))
@@ -231,7 +232,7 @@ def start_hub(tools: Tools, tmp_path: Path) -> Iterator[StartHub]:
         log = tmp_path / "jupyterhub.log"
         with log.open("wb") as log_file:
             process = subprocess.Popen(
-                [tools.jupyterhub, "-f", str(config)],
+                [tools.jupyterhub, "-f", str(config), *arguments],
                 cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
                 stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, for the last-resort kill
@@ -438,3 +439,24 @@ def test_jupyterhub_without_the_intermediate_fails_verification(
 
         assert "unable to get local issuer certificate" in str(excinfo.value)
         assert served == file_chain(site.leaf_only)
+
+
+def test_jupyterhub_command_line_form_serves_the_built_chain(
+    runner: CliRunner, pki: PKI, tools: Tools, start_hub: StartHub, tmp_path: Path
+) -> None:
+    """The `jupyterhub --ssl-cert ... --ssl-key ...` line certchain prints works as printed."""
+    site = deploy(runner, pki, tools, tmp_path)
+    # The TLS settings come from the command line alone this time.
+    settings = site.config.read_text().split("c.JupyterHub.ssl_cert")[0]
+    site.config.write_text(settings)
+    printed = runner.invoke(main, ["config", str(site.chained), "--key", str(site.key),
+                                   "--trust", str(site.root), "--format", "jupyterhub-cli",
+                                   "--at", T0_ISO])
+    assert printed.exit_code == ExitCode.OK, printed.output
+    words = shlex.split(printed.stdout)
+    assert words[:2] == ["jupyterhub", "--ssl-cert"]
+
+    hub = start_hub(site.config, site.port, words[1:])
+    with log_on_failure(hub):
+        wait_ready(hub, trusting_only(site.root))
+        assert served_chain(tools.openssl, site.port) == file_chain(site.chained)
