@@ -106,7 +106,7 @@ class Finding:
     def __post_init__(self) -> None:
         # Messages often start with describe() ("the leaf (...)"): make them
         # sentences (but never touch "c.JupyterHub..." or "hub_ip").
-        if self.message.startswith("the "):
+        if self.message.startswith(("the ", "intermediate ")):
             object.__setattr__(self, "message", self.message[0].upper() + self.message[1:])
 
 
@@ -122,5 +122,11 @@ def issuer_text(cert: x509.Certificate) -> str:
 
 
 def describe(role: str, cert: x509.Certificate) -> str:
-    """Name a certificate for a message: ``the leaf (CN=example.com)``."""
-    return f"the {role} ({subject_text(cert)})"
+    """
+    Name a certificate for a message.
+
+    ``the leaf (CN=example.com)``, ``the root (...)``, and for a numbered role
+    ``intermediate 1 (CN=R11)``.
+    """
+    article = "" if role[-1:].isdigit() else "the "
+    return f"{article}{role} ({subject_text(cert)})"
