@@ -16,7 +16,15 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from . import extensions
 from .errors import AmbiguousLeaf, LoadError
-from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
+from .findings import (
+    Code,
+    Finding,
+    Severity,
+    by_severity,
+    describe,
+    issuer_text,
+    subject_text,
+)
 from .graph import (
     BUDGET_REASON,
     MAX_SIGNATURE_CHECKS,
@@ -33,7 +41,6 @@ from .rules import WARN_DAYS, check_path, is_ca, is_self_signed, position_names,
 from .strict import pedantic_objections, strict_objection
 
 _NOTHING = Material()
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +150,7 @@ def build_chain(
         ))
     found.extend(duplicates)
     found.extend(_unused(certs, chain, search.chains, search.dead_ends, complete))
-    found.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
-    return BuildResult(tuple(chain), tuple(found), complete, trusted, key, include_root)
+    return BuildResult(tuple(chain), by_severity(found), complete, trusted, key, include_root)
 
 
 def _strict_findings(

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import CertchainError, LoadError, PasswordRequired
-from .findings import Code, Finding, Severity
+from .findings import Code, Finding, Severity, by_severity
 from .jhconfig import Setting, parse_settings
 from .load import load_file
 from .model import Material, TrustStore
@@ -35,7 +35,6 @@ _REMOTE_SPAWNERS = (
     "docker", "swarm", "systemuser", "kube", "batch", "slurm", "torque", "pbs",
     "lsf", "gridengine", "condor", "sshspawner", "yarn",
 )
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def doctor_config(
@@ -95,8 +94,7 @@ def doctor_config(
             ))
     if report is None:
         report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
-    merged = sorted([*found, *report.findings], key=lambda f: _SEVERITY_ORDER[f.severity])
-    return replace(report, findings=tuple(merged), source=config)
+    return replace(report, findings=by_severity([*found, *report.findings]), source=config)
 
 
 def _path_setting(

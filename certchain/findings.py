@@ -8,6 +8,7 @@ exit code from their severities (any ERROR: exit 1).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -108,6 +109,14 @@ class Finding:
         # sentences (but never touch "c.JupyterHub..." or "hub_ip").
         if self.message.startswith(("the ", "intermediate ")):
             object.__setattr__(self, "message", self.message[0].upper() + self.message[1:])
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def by_severity(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Return *findings* errors first, then warnings, then info (stable otherwise)."""
+    return tuple(sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity]))
 
 
 def subject_text(cert: x509.Certificate) -> str:

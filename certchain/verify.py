@@ -20,14 +20,21 @@ from cryptography import x509
 
 from .build import BuildResult, build_chain, pick_leaf
 from .errors import AmbiguousLeaf, LoadError
-from .findings import Code, Finding, Severity, describe, issuer_text, subject_text
+from .findings import (
+    Code,
+    Finding,
+    Severity,
+    by_severity,
+    describe,
+    issuer_text,
+    subject_text,
+)
 from .graph import identity, signature_problem
 from .load import load_file
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
 from .names import name_key
 from .rules import WARN_DAYS, is_ca, is_self_signed
 
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 # Findings of build_chain that verify states in its own terms.
 _REPLACED = {Code.NO_KEY, Code.UNUSED_CERT, Code.DUPLICATE_CERT, Code.ROOT_INCLUDED}
 # Errors that `certchain build` repairs by itself (it reorders and drops).
@@ -119,12 +126,11 @@ def verify_chain(
             f"The file ends with {describe('root', chain[-1])}: harmless, but clients "
             "do not use it; certchain build --no-root leaves it out.", len(chain) - 1,
         ))
-    found.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     return Report(
         chain=chain,
         roles=tuple(_role(i, cert, result, on_path) for i, cert in enumerate(chain)),
         links=tuple(_link(chain, i) for i in range(len(chain))),
-        findings=tuple(found),
+        findings=by_severity(found),
         path=result.chain,
         complete=result.complete,
         source=deployed[0].source.path,
