@@ -7,7 +7,6 @@ every file lives in ``tmp_path``.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import hashlib
 import itertools
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from configtext import jupyterhub_values
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import PKI, T0, T0_ISO, Hierarchy, Issued, hierarchy, key_pem
@@ -107,21 +107,6 @@ def snippet_of(stdout: str) -> str:
     assert len(config) == 2, stdout
     assert config == lines[-2:], stdout
     return "\n".join(config) + "\n"
-
-
-def config_values(snippet: str) -> dict[str, str]:
-    """Parse *snippet* as Python and return {attribute: value} of ``c.JupyterHub.X = '...'``."""
-    tree = ast.parse(snippet)
-    values: dict[str, str] = {}
-    for node in tree.body:
-        assert isinstance(node, ast.Assign), ast.dump(node)
-        (target,) = node.targets
-        assert isinstance(target, ast.Attribute)
-        assert isinstance(target.value, ast.Attribute) and target.value.attr == "JupyterHub"
-        assert isinstance(target.value.value, ast.Name) and target.value.value.id == "c"
-        assert isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-        values[target.attr] = node.value.value
-    return values
 
 
 def findings_by_code(result: Result) -> dict[str, str]:
@@ -216,7 +201,7 @@ class TestChainedFile:
         data = files.default_output.read_bytes()
         assert files.expected() == data
         assert b"PRIVATE KEY" not in data
-        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == config_values(
+        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == jupyterhub_values(
             snippet_of(result.stdout)
         )
 
@@ -243,7 +228,7 @@ class TestChainedFile:
         assert result.exit_code == ExitCode.OK, result.output
         assert files.expected() == target.read_bytes()
         assert not files.default_output.exists()
-        assert str(target) == config_values(snippet_of(result.stdout))["ssl_cert"]
+        assert str(target) == jupyterhub_values(snippet_of(result.stdout))["ssl_cert"]
 
     def test_stdout_output(self, runner: CliRunner, files: PkiFiles) -> None:
         """-o - puts only the PEM on stdout, the human text on stderr, and writes no file."""
@@ -362,7 +347,7 @@ class TestSnippet:
         result = build(runner, files.host, *files.inputs)
 
         assert result.exit_code == ExitCode.OK, result.output
-        values = config_values(snippet_of(result.stdout))
+        values = jupyterhub_values(snippet_of(result.stdout))
         assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == values
         assert all(os.path.isabs(v) for v in values.values())
 
@@ -376,7 +361,7 @@ class TestSnippet:
         result = build(runner, "host.crt", "inter.crt", "root.crt")
 
         assert result.exit_code == ExitCode.OK, result.output
-        values = config_values(snippet_of(result.stdout))
+        values = jupyterhub_values(snippet_of(result.stdout))
         assert Path(values["ssl_cert"]).is_absolute() and Path(values["ssl_key"]).is_absolute()
         assert os.path.samefile(values["ssl_cert"], files.default_output)
         assert os.path.samefile(values["ssl_key"], files.folder / "host.key")
@@ -391,7 +376,7 @@ class TestSnippet:
         result = build(runner, files.host, *files.inputs)
 
         assert result.exit_code == ExitCode.OK, result.output
-        values = config_values(snippet_of(result.stdout))
+        values = jupyterhub_values(snippet_of(result.stdout))
         assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == values
         assert files.expected() == Path(values["ssl_cert"]).read_bytes()
 
@@ -407,7 +392,7 @@ class TestSnippet:
         key_line = snippet.splitlines()[1]
         assert key_line.startswith("# c.JupyterHub.ssl_key")
         assert "--key" in key_line
-        assert {"ssl_cert": str(files.default_output)} == config_values(snippet)
+        assert {"ssl_cert": str(files.default_output)} == jupyterhub_values(snippet)
 
     def test_sibling_key_is_found(self, runner: CliRunner, files: PkiFiles) -> None:
         """HOST-STEM.key beside HOST is used when no other key is given."""
@@ -417,7 +402,7 @@ class TestSnippet:
 
         assert result.exit_code == ExitCode.OK, result.output
         assert "no-key" not in findings_by_code(result)
-        assert str(key) == config_values(json.loads(result.stdout)["snippet"])["ssl_key"]
+        assert str(key) == jupyterhub_values(json.loads(result.stdout)["snippet"])["ssl_key"]
 
     def test_key_option_wins_over_sibling(
         self, runner: CliRunner, files: PkiFiles, pki: PKI
@@ -429,7 +414,7 @@ class TestSnippet:
         result = build(runner, files.host, *files.inputs, "--key", right)
 
         assert result.exit_code == ExitCode.OK, result.output
-        assert str(right) == config_values(snippet_of(result.stdout))["ssl_key"]
+        assert str(right) == jupyterhub_values(snippet_of(result.stdout))["ssl_key"]
 
     def test_key_in_inputs_wins_over_sibling(
         self, runner: CliRunner, files: PkiFiles, pki: PKI
@@ -441,7 +426,7 @@ class TestSnippet:
         result = build(runner, files.host, right, *files.inputs)
 
         assert result.exit_code == ExitCode.OK, result.output
-        assert str(right) == config_values(snippet_of(result.stdout))["ssl_key"]
+        assert str(right) == jupyterhub_values(snippet_of(result.stdout))["ssl_key"]
 
 
 # ------------------------------------------------------------- exit codes
@@ -876,7 +861,7 @@ class TestPassword:
 
         assert result.exit_code == ExitCode.OK, result.output
         self.assert_secret_hidden(result)
-        assert str(files.default_output) == config_values(snippet_of(result.stdout))["ssl_cert"]
+        assert str(files.default_output) == jupyterhub_values(snippet_of(result.stdout))["ssl_cert"]
 
     def test_wrong_password_file(
         self, runner: CliRunner, files: PkiFiles, enc_key: Path, tmp_path: Path
@@ -962,7 +947,7 @@ class TestJson:
         assert set(doc) == TOP_KEYS
         assert doc["ok"] is True
         assert str(files.default_output) == doc["output"]
-        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == config_values(
+        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == jupyterhub_values(
             doc["snippet"]
         )
         assert len(doc["chain"]) == 3
@@ -1079,7 +1064,7 @@ class TestPermutations:
 
         assert result.exit_code == ExitCode.OK, result.output
         assert files.expected() == files.default_output.read_bytes()
-        assert str(key) == config_values(snippet_of(result.stdout))["ssl_key"]
+        assert str(key) == jupyterhub_values(snippet_of(result.stdout))["ssl_key"]
 
 
 # -------------------------------------------------------------- subprocess
@@ -1144,7 +1129,7 @@ class TestSubprocess:
         assert proc.stderr == ""
         assert files.expected() == files.default_output.read_bytes()
         assert stat.S_IMODE(files.default_output.stat().st_mode) == 0o644
-        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == config_values(
+        assert {"ssl_cert": str(files.default_output), "ssl_key": str(key)} == jupyterhub_values(
             snippet_of(proc.stdout)
         )
 

@@ -10,6 +10,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from configtext import AWKWARD_PATHS
 
 from certchain import CertchainError
 from certchain.jhconfig import ConfigError, Setting, parse_settings, set_ssl
@@ -19,16 +20,6 @@ KEY = Path("/etc/jupyterhub/hub.key")
 NEW = "c.JupyterHub.ssl_cert = '/etc/jupyterhub/hub-chained.crt'\n" \
       "c.JupyterHub.ssl_key = '/etc/jupyterhub/hub.key'\n"
 
-AWKWARD = [
-    "/srv/my hub/certs",
-    "/srv/O'Brien/certs",
-    '/srv/say "hi"/certs',
-    "/srv/back\\slash/certs",
-    "/srv/both ' and \"/certs",
-    "/srv/ünïcødé ☃/certs",
-    "/srv/line\nbreak/certs",
-    "/srv/{braces}/%s/certs",
-]
 
 # Configurations that set_ssl must edit in place (name -> text).
 SAMPLES = {
@@ -337,7 +328,7 @@ class TestSetSslProperties:
 
         assert once == set_ssl(once, CERT, KEY)
 
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_paths(self, folder: str) -> None:
         """Awkward paths are written as literals that read back exactly."""
         cert, key = Path(folder, "hub-chained.crt"), Path(folder, "hub.key")

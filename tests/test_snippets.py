@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import shlex
 from pathlib import Path
 
 import pytest
+from configtext import AWKWARD_PATHS, jupyterhub_values
 
 from certchain import CertchainError, ServedFiles, jupyterhub
 from certchain.snippets import (
@@ -19,31 +19,6 @@ from certchain.snippets import (
     nginx,
     render,
 )
-
-AWKWARD = [
-    "/srv/my hub/certs",
-    "/srv/O'Brien/certs",
-    '/srv/say "hi"/certs',
-    "/srv/back\\slash/certs",
-    "/srv/both ' and \"/certs",
-    "/srv/ünïcødé ☃/certs",
-    "/srv/line\nbreak/certs",
-    "/srv/tab\there/certs",
-]
-
-
-def assignments(text: str) -> dict[str, str]:
-    """Parse *text* and return {attribute: value} of every ``c.JupyterHub.X = '...'`` line."""
-    values: dict[str, str] = {}
-    for node in ast.parse(text).body:
-        assert isinstance(node, ast.Assign), ast.dump(node)
-        (target,) = node.targets
-        assert isinstance(target, ast.Attribute)
-        assert isinstance(target.value, ast.Attribute) and target.value.attr == "JupyterHub"
-        assert isinstance(target.value.value, ast.Name) and target.value.value.id == "c"
-        assert isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-        values[target.attr] = node.value.value
-    return values
 
 
 class TestJupyterhubText:
@@ -82,7 +57,7 @@ class TestJupyterhubText:
 
 
 class TestJupyterhubPython:
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_paths_with_key(self, folder: str) -> None:
         """Awkward paths give exactly two lines that parse to the exact paths."""
         chain, key = Path(folder, "hub-chained.crt"), Path(folder, "hub.key")
@@ -90,9 +65,9 @@ class TestJupyterhubPython:
         text = jupyterhub(ServedFiles(chain, key))
 
         assert len(text.splitlines()) == 2
-        assert {"ssl_cert": str(chain), "ssl_key": str(key)} == assignments(text)
+        assert {"ssl_cert": str(chain), "ssl_key": str(key)} == jupyterhub_values(text)
 
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_paths_without_key(self, folder: str) -> None:
         """Awkward paths in the comment form give two lines, only ssl_cert assigned."""
         chain = Path(folder, "hub-chained.crt")
@@ -101,9 +76,9 @@ class TestJupyterhubPython:
 
         assert len(text.splitlines()) == 2
         assert text.splitlines()[1].startswith("# c.JupyterHub.ssl_key")
-        assert {"ssl_cert": str(chain)} == assignments(text)
+        assert {"ssl_cert": str(chain)} == jupyterhub_values(text)
 
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_paths_in_key_note(self, folder: str) -> None:
         """A key note naming an awkward path stays one comment line: two lines of Python."""
         chain = Path(folder, "hub-chained.crt")
@@ -114,12 +89,12 @@ class TestJupyterhubPython:
         text = jupyterhub(ServedFiles(chain, None, key_note=note))
 
         assert len(text.splitlines()) == 2, text
-        assert {"ssl_cert": str(chain)} == assignments(text)
+        assert {"ssl_cert": str(chain)} == jupyterhub_values(text)
 
 
 # ------------------------------------------------------- the other formats
 
-ONE_LINE = [folder for folder in AWKWARD if "\n" not in folder]
+ONE_LINE = [folder for folder in AWKWARD_PATHS if "\n" not in folder]
 BREAKS = ["/srv/line\nbreak/certs", "/srv/carriage\rreturn/certs"]
 QUOTED = re.compile(r'^(?P<directive>\S+)\s+"(?P<value>(?:[^"\\]|\\.)*)"(?P<end>;?)$')
 
@@ -187,7 +162,7 @@ class TestJupyterhubCli:
             "  # --ssl-key ...  (no private key was found: pass it with --key FILE)\n"
         )
 
-    @pytest.mark.parametrize("folder", [*AWKWARD, "/srv/$HOME/`id`/certs"])
+    @pytest.mark.parametrize("folder", [*AWKWARD_PATHS, "/srv/$HOME/`id`/certs"])
     def test_awkward_paths_split_back(self, folder: str) -> None:
         """Awkward paths survive a POSIX shell's word splitting exactly."""
         chain, key = Path(folder, "hub-chained.crt"), Path(folder, "hub.key")
@@ -197,7 +172,7 @@ class TestJupyterhubCli:
         assert text.endswith("\n")
         assert ["jupyterhub", "--ssl-cert", str(chain), "--ssl-key", str(key)] == shlex.split(text)
 
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_paths_without_key(self, folder: str) -> None:
         """Without a key the command still splits to the chain alone; the note is a comment."""
         chain = Path(folder, "hub-chained.crt")
@@ -274,7 +249,7 @@ class TestNginx:
         with pytest.raises(SnippetError, match="line break"):
             nginx(ServedFiles(chain, key))
 
-    @pytest.mark.parametrize("folder", AWKWARD)
+    @pytest.mark.parametrize("folder", AWKWARD_PATHS)
     def test_awkward_key_note_stays_a_comment(self, folder: str) -> None:
         """A key note naming an awkward path stays on one comment line."""
         note = f"the key in {Path(folder, 'enc.key')} is encrypted"
