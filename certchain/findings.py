@@ -29,6 +29,8 @@ class Code(enum.Enum):
     WRONG_ORDER = "wrong-order"
     # verify: a certificate in the file belongs to no path from the leaf.
     EXTRA_CERT = "extra-cert"
+    # verify: an expired cross-signed copy of a path CA is served.
+    EXPIRED_CROSS_SIGN = "expired-cross-sign"
     # verify: an issuer on the path expires before a certificate it issued.
     ISSUER_EXPIRES_FIRST = "issuer-expires-first"
     # No issuer for a certificate among the inputs or the trust anchors.

@@ -120,6 +120,7 @@ def verify_chain(
     found += _extras(deployed, result, on_path)
     found += _links(chain, result)
     found += _issuer_expiry(result, chain)
+    found += _stale_stand_ins(chain, result, on_path, at)
     if is_self_signed(chain[-1]) and len(chain) > 1 and on_path.get(len(chain) - 1) is not None:
         found.append(Finding(
             Code.ROOT_INCLUDED, Severity.INFO,
@@ -292,6 +293,32 @@ def _links(chain: Chain, result: BuildResult) -> list[Finding]:
                 f"of certificate {index + 1} ({subject_text(issuer)}), which has the "
                 f"issuer's name ({problem}): the next certificate is a different CA "
                 "with the same name; get the matching one.", index,
+            ))
+    return found
+
+
+def _stale_stand_ins(
+    chain: Chain, result: BuildResult, on_path: dict[int, int | None], at: datetime
+) -> list[Finding]:
+    """
+    An expired copy of a path CA certified differently (a cross-sign).
+
+    It stands for a CA on the path, so clients that trust that CA's own
+    certificate never use it, but clients that still need the cross-sign
+    fail: a warning, not an error.
+    """
+    found = []
+    for index, cert in enumerate(chain):
+        position = on_path[index]
+        if position is None or cert == result.chain[position]:
+            continue
+        if cert.not_valid_after_utc < at:
+            found.append(Finding(
+                Code.EXPIRED_CROSS_SIGN, Severity.WARNING,
+                f"Certificate {index} ({subject_text(cert)}, issued by {issuer_text(cert)}) "
+                f"is a cross-signed copy of a CA on the path and expired on "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}: clients that still rely on it fail; "
+                "remove it from the file.", index,
             ))
     return found
 

@@ -428,6 +428,22 @@ class TestExtraCert:
         assert report.roles[2] != "extra"
         assert report.links == (True, True, None)
 
+    def test_expired_cross_sign_is_a_warning(self, pki: PKI, cross: CrossSigned) -> None:
+        """An expired cross-signed copy of the anchor is expired-cross-sign, a warning only."""
+        stale = pki.cross_sign(cross.new_root, cross.old_root, not_after=T0 - dt.timedelta(days=1))
+
+        report = verify(cross.leaf, cross.ca, stale, store=anchors(cross.new_root))
+
+        finding = assert_finding(report, "expired-cross-sign", "warning", cert=2)
+        assert "Verify Old Root" in finding.message
+        assert report.ok
+
+    def test_valid_cross_sign_has_no_expiry_finding(self, cross: CrossSigned) -> None:
+        """A cross-sign still valid at the time gets no expired-cross-sign."""
+        report = verify(cross.leaf, cross.ca, cross.new_by_old, store=anchors(cross.new_root))
+
+        assert "expired-cross-sign" not in codes(report)
+
     def test_cross_signed_root_out_of_place_is_wrong_order(self, cross: CrossSigned) -> None:
         """The cross-signed root before the CA it stands above is wrong-order."""
         report = verify(cross.leaf, cross.new_by_old, cross.ca, store=anchors(cross.new_root))
