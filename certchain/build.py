@@ -33,6 +33,7 @@ from .graph import (
     Identity,
     build_chains,
     identity,
+    is_self_issued,
 )
 from .keys import key_matches
 from .model import Chain, LoadedCert, LoadedKey, Material, TrustStore, fingerprint
@@ -83,6 +84,7 @@ def build_chain(
     strict: bool = False,
     include_root: bool = True,
     warn_days: int = WARN_DAYS,
+    max_intermediates: int | None = None,
 ) -> BuildResult:
     """
     Order the certificates from the leaf in *host* up to a trust anchor.
@@ -102,6 +104,9 @@ def build_chain(
         strict: make cryptography's web-PKI objection an error.
         include_root: whether the output keeps the self-signed root.
         warn_days: the ``expires-soon`` window.
+        max_intermediates: refuse paths with more intermediates than this
+            (self-issued ones, such as a CA's key rollover, do not count;
+            the anchor does not count).  None: only the search's own limit.
 
     Raises:
         LoadError: *host* holds no certificate.
@@ -120,7 +125,10 @@ def build_chain(
     trusted_ids = {identity(r) for r in store.roots}
     search = build_chains(leaf, pool, [*store.roots, *self_signed])
 
-    judged = [(chain, _judge(chain, at, warn_days, store, trusted_ids)) for chain in search.chains]
+    judged = [
+        (chain, _judge(chain, at, warn_days, store, trusted_ids, max_intermediates))
+        for chain in search.chains
+    ]
     found: list[Finding]
     if judged:
         chain, found = min(judged, key=lambda item: _preference(item[0], item[1], trusted_ids))
@@ -249,9 +257,20 @@ def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Findi
 
 
 def _judge(
-    chain: Chain, at: datetime, warn_days: int, store: TrustStore, trusted_ids: set[Identity]
+    chain: Chain, at: datetime, warn_days: int, store: TrustStore, trusted_ids: set[Identity],
+    max_intermediates: int | None,
 ) -> list[Finding]:
     found = check_path(chain, at, warn_days=warn_days)
+    if max_intermediates is not None:
+        # Counted as cryptography's max_chain_depth and RFC 5280 6.1 count
+        # them: not the leaf, not the anchor, not self-issued certificates.
+        count = sum(1 for c in chain[1:-1] if not is_self_issued(c))
+        if count > max_intermediates:
+            found.append(Finding(
+                Code.CHAIN_TOO_LONG, Severity.ERROR,
+                f"The path has {count} intermediates, more than the {max_intermediates} "
+                "allowed: use a shorter path.", None,
+            ))
     if identity(chain[-1]) not in trusted_ids:
         last = len(chain) - 1
         who = describe(position_names(chain)[last], chain[-1])

@@ -657,6 +657,31 @@ class TestPathChoice:
         assert_finding(result, "expired", "error", naming="ISRG Root X1", position=2)
 
 
+class TestMaxIntermediates:
+    def test_within_the_limit(self, ladder: Ladder) -> None:
+        """Two intermediates pass a limit of two."""
+        result = build(ladder.leaf, ladder.lower, ladder.upper, store=trust(ladder.root),
+                       max_intermediates=2)
+        assert_usable(result)
+
+    def test_over_the_limit(self, ladder: Ladder) -> None:
+        """Two intermediates fail a limit of one with chain-too-long."""
+        result = build(ladder.leaf, ladder.lower, ladder.upper, store=trust(ladder.root),
+                       max_intermediates=1)
+        assert ("chain-too-long", "error") in codes(result)
+        assert not result.ok
+
+    def test_self_issued_rollover_does_not_count(self, pki: PKI) -> None:
+        """A self-issued certificate (a CA's key rollover) is not counted against the limit."""
+        root = pki.root("Rollover Root")
+        old = pki.intermediate(root, "Rollover CA")
+        new = pki.intermediate(old, "Rollover CA")  # same name, new key: self-issued
+        leaf = pki.leaf(new, "hub.example.org")
+        result = build(leaf, new, old, store=trust(root), max_intermediates=1)
+        assert_chain(result, [leaf, new, old, root])
+        assert_usable(result)
+
+
 class TestLetsEncryptDstTrap:
     @pytest.mark.parametrize(
         ("inputs", "roots", "explicit"),

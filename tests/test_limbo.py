@@ -89,6 +89,7 @@ def certchain_accepts(case: Case) -> bool:
             load_bytes(case.peer.encode()),
             load_bytes(pile) if pile.strip() else Material(),
             store=store, at=case.at, hostname=case.name, strict=True,
+            max_intermediates=case.max_depth,
         )
     except CertchainError:
         return False
