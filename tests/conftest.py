@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -45,3 +46,13 @@ def chain3(pki: PKI) -> Hierarchy:
 def runner() -> CliRunner:
     """A click runner (stdout and stderr are separate in click >= 8.2)."""
     return CliRunner()
+
+
+def installed_script() -> str:
+    """The installed ``certchain`` console script (beside this Python, else on PATH)."""
+    beside = Path(sys.executable).parent / "certchain"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("certchain")
+    assert found is not None, "the certchain console script is not installed"
+    return found

@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from configtext import jupyterhub_values
+from conftest import installed_script
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import PKI, T0, T0_ISO, Hierarchy, Issued, hierarchy, key_pem
@@ -1070,15 +1070,6 @@ class TestPermutations:
 # -------------------------------------------------------------- subprocess
 
 
-def _installed_script() -> str:
-    beside = Path(sys.executable).parent / "certchain"
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("certchain")
-    assert found is not None, "the certchain console script is not installed"
-    return found
-
-
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
     env["PYTHONWARNINGS"] = "error"
@@ -1109,7 +1100,7 @@ class TestSubprocess:
 
         proc = subprocess.run(
             [
-                _installed_script(),
+                installed_script(),
                 "build",
                 str(files.host),
                 str(files.inter),
@@ -1138,7 +1129,7 @@ class TestSubprocess:
         missing = files.folder / "nope.crt"
 
         proc = subprocess.run(
-            [_installed_script(), "build", str(files.host), str(missing), "--at", T0_ISO],
+            [installed_script(), "build", str(files.host), str(missing), "--at", T0_ISO],
             capture_output=True,
             text=True,
             timeout=120,

@@ -15,7 +15,6 @@ import select
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import testdata
+from conftest import installed_script, testdata
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from pki import NOT_AFTER, PKI, T0, T0_ISO, Hierarchy, Issued, key_pem, new_key
 
@@ -132,16 +131,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (PASSWORD_ENV, "NO_COLOR")}
     env.update(extra)
     return env
-
-
-def installed_script() -> str:
-    """The installed ``certchain`` console script."""
-    beside = Path(sys.executable).parent / "certchain"
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("certchain")
-    assert found is not None, "the certchain console script is not installed"
-    return found
 
 
 @dataclass(frozen=True)
