@@ -391,7 +391,8 @@ class TestIssuerByName:
 
 class TestSignatures:
     @pytest.fixture(scope="class")
-    def twins(self, pki: PKI, chain3: Hierarchy) -> tuple[Issued, Issued]:
+    @classmethod
+    def twins(cls, pki: PKI, chain3: Hierarchy) -> tuple[Issued, Issued]:
         """Two CAs named like chain3's intermediate, with other keys (one without SKI)."""
         name = chain3.intermediate.cert.subject
         return (
@@ -945,7 +946,8 @@ class TestKeys:
 
 class TestHostname:
     @pytest.fixture(scope="class")
-    def wide(self, pki: PKI, chain3: Hierarchy) -> Issued:
+    @classmethod
+    def wide(cls, pki: PKI, chain3: Hierarchy) -> Issued:
         """A leaf for hub.example.org, *.example.org and 10.0.0.1."""
         return pki.leaf(chain3.intermediate, "hub.example.org", "*.example.org", "10.0.0.1")
 
@@ -979,7 +981,8 @@ class TestHostname:
 
 class TestStrict:
     @pytest.fixture(scope="class")
-    def no_aki_leaf(self, pki: PKI, chain3: Hierarchy) -> Issued:
+    @classmethod
+    def no_aki_leaf(cls, pki: PKI, chain3: Hierarchy) -> Issued:
         """A leaf without AKI: OpenSSL accepts it, cryptography's web-PKI policy does not."""
         return pki.leaf(chain3.intermediate, include_aki=False)
 

@@ -1026,7 +1026,8 @@ class TestJson:
 
 class TestPermutations:
     @pytest.fixture(scope="class")
-    def four(self, pki: PKI) -> tuple[Issued, Issued, Issued, Issued]:
+    @classmethod
+    def four(cls, pki: PKI) -> tuple[Issued, Issued, Issued, Issued]:
         """root -> intermediate 1 -> intermediate 2 -> leaf."""
         root = pki.root()
         inter1 = pki.intermediate(root, "Test Intermediate 1")

@@ -774,7 +774,8 @@ class TestDemoFixtures:
     """The demo fixtures are the private CA that testdata/README.md describes."""
 
     @pytest.fixture(scope="class")
-    def demo_certs(self) -> list[x509.Certificate]:
+    @classmethod
+    def demo_certs(cls) -> list[x509.Certificate]:
         """Leaf, intermediate and root, read with cryptography directly."""
         return [
             x509.load_pem_x509_certificates(demo(name).read_bytes())[0]

@@ -153,7 +153,8 @@ class TestFirstSubjectName:
 
 class TestCoversHostname:
     @pytest.fixture(scope="class")
-    def leaf(self, make_cert: MakeCert) -> x509.Certificate:
+    @classmethod
+    def leaf(cls, make_cert: MakeCert) -> x509.Certificate:
         """A leaf for hub.example.org, *.example.org, 10.0.0.1 and 2001:db8::1."""
         return make_cert(
             *dns("hub.example.org", "*.example.org"),

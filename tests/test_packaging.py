@@ -101,3 +101,42 @@ class TestWheel:
 
         assert {"certchain", f"certchain-{pyproject_version()}.dist-info"} == tops
         assert "certchain/__main__.py" in wheel.namelist()
+
+
+class TestWarningsPolicy:
+    """pyproject's filterwarnings: our warnings fail the run, a dependency's deprecations do not."""
+
+    @staticmethod
+    def run_with_policy(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+        """Run one test with this checkout's pytest settings, in a folder of its own."""
+        settings = pyproject()["tool"]["pytest"]["ini_options"]  # type: ignore[index]
+        lines = ["[pytest]", "filterwarnings ="]
+        lines += [f"    {rule}" for rule in settings["filterwarnings"]]
+        (tmp_path / "pytest.ini").write_text("\n".join(lines) + "\n")
+        (tmp_path / "test_policy.py").write_text(
+            "import warnings\n\n\ndef test_it():\n" + body
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        )
+
+    def test_a_dependency_deprecation_is_shown_not_fatal(self, tmp_path: Path) -> None:
+        """A DeprecationWarning raised inside a dependency leaves the run green."""
+        result = self.run_with_policy(tmp_path, (
+            "    warnings.warn_explicit('old API', DeprecationWarning, 'dep.py', 1,"
+            " module='somedependency.api')\n"
+        ))
+
+        assert 0 == result.returncode, result.stdout
+        assert "old API" in result.stdout
+
+    def test_a_warning_from_certchain_fails(self, tmp_path: Path) -> None:
+        """A warning attributed to a certchain module is an error."""
+        result = self.run_with_policy(tmp_path, (
+            "    warnings.warn_explicit('ours', UserWarning, 'build.py', 1,"
+            " module='certchain.build')\n"
+        ))
+
+        assert 1 == result.returncode, result.stdout
+        assert "UserWarning: ours" in result.stdout

@@ -839,7 +839,8 @@ class TestWeakness:
 
 class TestStrictPolicy:
     @pytest.fixture(scope="class")
-    def no_aki(self, pki: PKI, four: Four) -> tuple[Issued, Issued]:
+    @classmethod
+    def no_aki(cls, pki: PKI, four: Four) -> tuple[Issued, Issued]:
         """(leaf, intermediate without an authority key identifier)."""
         ca = pki.intermediate(four.root, "Verify No-AKI CA", include_aki=False)
         return pki.leaf(ca, "hub.example.org"), ca
