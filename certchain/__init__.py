@@ -6,51 +6,68 @@ their ``_private`` helpers may change.  Every sequence of certificates is
 leaf first.
 """
 
-from .build import BuildResult, build_chain, pick_leaf
-from .deploy import served_files
+from .assess import Assessment, assess, deployed_leaf, pick_leaf
+from .build import build_chain
+from .deploy import (
+    ConfigEdit,
+    apply_config_edit,
+    combined_output,
+    plan_config_edit,
+    served_files,
+)
 from .doctor import doctor_config
 from .errors import (
     AmbiguousLeaf,
     BadPassword,
     CertchainError,
+    KeyRequired,
     LoadError,
     OutputExistsError,
     PasswordRequired,
     TrustStoreError,
     WriteError,
 )
-from .findings import Code, Finding, Severity
+from .findings import CertName, Code, Finding, Remedy, Severity
 from .graph import CertPool, Search, build_chains
 from .inventory import inspect_material
 from .jhconfig import ConfigError, parse_settings, set_ssl
 from .keys import key_matches
-from .load import load_bytes, load_file, load_files, sibling_key
-from .model import Chain, Format, LoadedCert, LoadedKey, Material, Source, TrustStore
+from .load import load_bytes, load_file, load_files, load_keys, sibling_key
+from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
+from .policy import Policy
+from .results import BuildResult, Report
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
 from .trust import certifi_store, store_from_paths
-from .verify import Report, verify_chain, verify_file
+from .verify import verify_chain, verify_file
 from .write import chain_pem, write_chain, write_file
 
 __all__ = [
     "RENDERERS",
     "AmbiguousLeaf",
+    "Assessment",
     "BadPassword",
     "BuildResult",
+    "CertName",
     "CertPool",
     "CertchainError",
     "Chain",
     "Code",
+    "ConfigEdit",
     "ConfigError",
     "Finding",
     "Format",
+    "KeyRequired",
     "LoadError",
     "LoadedCert",
     "LoadedKey",
     "Material",
     "OutputExistsError",
     "PasswordRequired",
+    "Policy",
+    "Remedy",
     "Report",
+    "Role",
     "Search",
     "ServedFiles",
     "Severity",
@@ -59,10 +76,14 @@ __all__ = [
     "TrustStore",
     "TrustStoreError",
     "WriteError",
+    "apply_config_edit",
+    "assess",
     "build_chain",
     "build_chains",
     "certifi_store",
     "chain_pem",
+    "combined_output",
+    "deployed_leaf",
     "doctor_config",
     "inspect_material",
     "jupyterhub",
@@ -70,9 +91,11 @@ __all__ = [
     "load_bytes",
     "load_file",
     "load_files",
+    "load_keys",
     "parse_settings",
     "pedantic_objections",
     "pick_leaf",
+    "plan_config_edit",
     "render",
     "served_files",
     "set_ssl",

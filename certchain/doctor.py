@@ -15,7 +15,6 @@ import os
 import shlex
 import stat
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,9 +22,10 @@ from .errors import CertchainError, LoadError, PasswordRequired
 from .findings import Code, Finding, Severity, by_severity
 from .jhconfig import Setting, parse_settings
 from .load import load_file
-from .model import Material, TrustStore
-from .rules import WARN_DAYS
-from .verify import Report, verify_chain
+from .model import Material
+from .policy import Policy
+from .results import Report
+from .verify import verify_chain
 
 # Spawners that start single-user servers outside the hub's host (or network
 # namespace), which then cannot reach a hub listening on loopback.
@@ -37,21 +37,14 @@ _REMOTE_SPAWNERS = (
 )
 
 
-def doctor_config(
-    config: Path,
-    *,
-    store: TrustStore,
-    at: datetime,
-    hostname: str | None = None,
-    password: bytes | None = None,
-    strict: bool = False,
-    warn_days: int = WARN_DAYS,
-) -> Report:
+def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None) -> Report:
     """
     Check *config* (a ``jupyterhub_config.py``) and the TLS files it names.
 
-    Returns a :class:`~certchain.verify.Report` whose findings hold the
-    configuration's findings and the chain's (``cert`` indexes the chain
+    The chain is judged under *policy*; without a hostname there, the host
+    of ``c.JupyterHub.bind_url`` is checked when it names one.  Returns a
+    :class:`~certchain.results.Report` whose findings hold the
+    configuration's findings and the chain's (``position`` indexes the chain
     file); its chain is empty when no chain could be read.
 
     Raises:
@@ -78,15 +71,12 @@ def doctor_config(
     if key_path is not None:
         keys = _read_key(key_path, password, found)
     report = None
-    if hostname is None:
-        hostname = _bind_host(settings, found)
+    if policy.hostname is None:
+        policy = replace(policy, hostname=_bind_host(settings, found))
     if cert_path is not None and _readable(cert_path, "ssl_cert", found):
         try:
             chain_material = load_file(cert_path, password=password)
-            report = verify_chain(
-                chain_material, store=store, at=at, keys=keys, hostname=hostname,
-                strict=strict, warn_days=warn_days,
-            )
+            report = verify_chain(chain_material, policy=policy, keys=keys)
         except CertchainError as exc:
             found.append(Finding(
                 Code.FILE_UNREADABLE, Severity.ERROR,

@@ -73,5 +73,9 @@ class OutputExistsError(CertchainError):
         )
 
 
+class KeyRequired(CertchainError):
+    """An output needs the private key (a combined file), and none was found."""
+
+
 class WriteError(CertchainError):
     """The output could not be written."""

@@ -97,20 +97,52 @@ class Code(enum.Enum):
     HUB_IP_UNREACHABLE = "hub-ip-unreachable"
 
 
+class Remedy(enum.Enum):
+    """
+    A fix that a front end may spell with its own words (a CLI flag).
+
+    The message already states the fix in plain words; a front end that has
+    an option for it adds that option's name (see :mod:`certchain.report`).
+    """
+
+    TRUST_ROOT = "trust-root"  # give the right root as a trust anchor
+    GIVE_KEY = "give-key"  # name the private key
+    LEAVE_OUT_ROOT = "leave-out-root"  # leave the root out of the chained file
+    FIX_HOSTNAME = "fix-hostname"  # ask for the name the leaf covers
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One diagnostic about a chain."""
+    """
+    One diagnostic about a chain.
+
+    *position* is the index of the certificate it is about in the list of
+    certificates of the result that holds it: in a build result, the chosen
+    chain (leaf first); in a verify report, the file.  None: the finding is
+    about the whole input.  (JSON calls it ``cert``.)
+    """
 
     code: Code
     severity: Severity
-    message: str  # one sentence, names the certificate and the fix
-    cert: int | None = None  # index in the chain (leaf = 0); None = chain-wide
+    message: str  # one finished sentence: names the certificate and the fix
+    position: int | None = None
+    remedy: Remedy | None = None
 
-    def __post_init__(self) -> None:
-        # Messages often start with describe() ("the leaf (...)"): make them
-        # sentences (but never touch "c.JupyterHub..." or "hub_ip").
-        if self.message.startswith(("the ", "intermediate ")):
-            object.__setattr__(self, "message", self.message[0].upper() + self.message[1:])
+
+@dataclass(frozen=True, slots=True)
+class CertName:
+    """How a result names one certificate in its messages, and where it stands."""
+
+    text: str  # "the leaf (CN=hub)", "intermediate 1 (CN=R11)", "certificate 2 (CN=R11)"
+    position: int | None  # its index in the result's certificates, or None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def sentence(text: str) -> str:
+    """Return *text* with its first letter capitalised (a message that starts with a name)."""
+    return text[:1].upper() + text[1:]
 
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -130,14 +162,3 @@ def subject_text(cert: x509.Certificate) -> str:
 def issuer_text(cert: x509.Certificate) -> str:
     """Return *cert*'s issuer as an RFC 4514 string."""
     return cert.issuer.rfc4514_string() or "(empty issuer)"
-
-
-def describe(role: str, cert: x509.Certificate) -> str:
-    """
-    Name a certificate for a message.
-
-    ``the leaf (CN=example.com)``, ``the root (...)``, and for a numbered role
-    ``intermediate 1 (CN=R11)``.
-    """
-    article = "" if role[-1:].isdigit() else "the "
-    return f"{article}{role} ({subject_text(cert)})"

@@ -15,11 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from . import extensions
-from .keys import cert_spki
+from .certs import identity, signature_problem
 from .model import Chain, fingerprint
 from .names import NameKey, name_key
 
@@ -35,56 +33,28 @@ MAX_DEPTH = 10
 MAX_PATHS = 64
 
 
-#: (subject, public key): what makes two certificates "the same CA".
-Identity = tuple[NameKey, bytes]
-
-
-def identity(cert: x509.Certificate) -> Identity:
-    """Return (subject, public key): what makes two certificates "the same CA"."""
-    return name_key(cert.subject), cert_spki(cert)
-
-
-def is_self_issued(cert: x509.Certificate) -> bool:
-    """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
-    return name_key(cert.subject) == name_key(cert.issuer)
-
-
-def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+class SignatureChecks:
     """
-    Return why *issuer*'s key does not verify *child*'s signature, or None.
+    Every signature checked for one judgement, remembered by (child, issuer).
 
-    Checked with the issuer's public key directly rather than with
-    ``verify_directly_issued_by``, which refuses SHA-1: a SHA-1 link in an old
-    private CA is valid (and reported as weak elsewhere), not forged.
+    The path search checks each link once; whoever judges the same input
+    afterwards (the links between neighbours of a deployed file) asks here
+    instead of checking again.
     """
-    try:
-        public = issuer.public_key()
-        params = child.signature_algorithm_parameters
-        tbs = child.tbs_certificate_bytes
-        signature = child.signature
-        if isinstance(public, rsa.RSAPublicKey):
-            hash_alg = child.signature_hash_algorithm
-            if not isinstance(params, (padding.PKCS1v15, padding.PSS)) or hash_alg is None:
-                return "it is signed with a non-RSA algorithm but the issuer has an RSA key"
-            public.verify(signature, tbs, params, hash_alg)
-        elif isinstance(public, ec.EllipticCurvePublicKey):
-            if not isinstance(params, ec.ECDSA):
-                return "it is signed with a non-ECDSA algorithm but the issuer has an EC key"
-            public.verify(signature, tbs, params)
-        elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            public.verify(signature, tbs)
-        elif isinstance(public, dsa.DSAPublicKey):
-            hash_alg = child.signature_hash_algorithm
-            if hash_alg is None:
-                return "it is not signed with DSA but the issuer has a DSA key"
-            public.verify(signature, tbs, hash_alg)
-        else:
-            return f"the issuer's key type ({type(public).__name__}) is not supported"
-    except InvalidSignature:
-        return "the signature does not verify with the issuer's public key"
-    except (UnsupportedAlgorithm, ValueError, TypeError) as exc:
-        return f"the signature cannot be checked ({exc})"
-    return None
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, str], str | None] = {}
+
+    def known(self, child: x509.Certificate, issuer: x509.Certificate) -> bool:
+        """Return whether this link was already checked."""
+        return (fingerprint(child), fingerprint(issuer)) in self._done
+
+    def problem(self, child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+        """Return why *issuer* did not sign *child* (None: it did), checking at most once."""
+        key = (fingerprint(child), fingerprint(issuer))
+        if key not in self._done:
+            self._done[key] = signature_problem(child, issuer)
+        return self._done[key]
 
 
 def _key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
@@ -162,13 +132,15 @@ class Search:
     chains: tuple[Chain, ...]  # leaf first, each ending at an anchor
     dead_ends: tuple[DeadEnd, ...]
     budget_exhausted: bool = False
+    # The signatures checked on the way, for whoever judges the same input next.
+    signatures: SignatureChecks = field(default_factory=SignatureChecks)
 
 
 @dataclass
 class _State:
     anchors: frozenset[str]
     checks_left: int
-    cache: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    signatures: SignatureChecks
     chains: list[Chain] = field(default_factory=list)
     dead_ends: list[DeadEnd] = field(default_factory=list)
     exhausted: bool = False
@@ -196,9 +168,10 @@ def build_chains(
     state = _State(
         anchors=frozenset(fingerprint(a) for a in anchors),
         checks_left=max_signature_checks,
+        signatures=SignatureChecks(),
     )
     _extend((leaf,), pool, state, max_depth)
-    return Search(tuple(state.chains), tuple(state.dead_ends), state.exhausted)
+    return Search(tuple(state.chains), tuple(state.dead_ends), state.exhausted, state.signatures)
 
 
 def _extend(path: Chain, pool: CertPool, state: _State, max_depth: int) -> None:
@@ -232,13 +205,10 @@ def _extend(path: Chain, pool: CertPool, state: _State, max_depth: int) -> None:
 def _checked_signature(
     child: x509.Certificate, issuer: x509.Certificate, state: _State
 ) -> str | None:
-    key = (fingerprint(child), fingerprint(issuer))
-    if key in state.cache:
-        return state.cache[key]
+    if state.signatures.known(child, issuer):
+        return state.signatures.problem(child, issuer)
     if state.checks_left <= 0:
         state.exhausted = True
         return BUDGET_REASON
     state.checks_left -= 1
-    problem = signature_problem(child, issuer)
-    state.cache[key] = problem
-    return problem
+    return state.signatures.problem(child, issuer)

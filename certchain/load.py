@@ -416,9 +416,46 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
-def sibling_key(host: Path) -> Path | None:
-    """Return ``<host stem>.key`` beside *host* if that file exists, else None."""
-    candidate = host.with_name(f"{host.stem}.key")
-    if candidate != host and candidate.is_file():
-        return candidate
+def sibling_key(path: Path) -> Path | None:
+    """
+    Return the key file kept beside a certificate file, or None.
+
+    ``STEM.key`` beside ``STEM.crt``; for ``HOST-chained.crt`` (what
+    ``certchain build`` writes) also ``HOST.key``.  The first that exists wins.
+    """
+    stems = [path.stem]
+    if path.stem.endswith("-chained"):
+        stems.append(path.stem.removesuffix("-chained"))
+    for stem in stems:
+        candidate = path.with_name(f"{stem}.key")
+        if candidate != path and candidate.is_file():
+            return candidate
     return None
+
+
+def load_keys(
+    named: Path | None, *, password: bytes | None = None, found: Material | None = None,
+    beside: Path | None = None, skip: Sequence[Path] = (),
+) -> Material | None:
+    """
+    Return the private keys to check against a leaf, read from files.
+
+    The file the user *named* (it must hold a key); else None when the
+    inputs already hold keys (*found*: they are used); else the key file kept
+    beside the file *beside* (:func:`sibling_key`) unless it is among *skip*
+    (already read as an input); else None.
+
+    Raises:
+        LoadError: the named file holds no private key, or a file cannot be read.
+    """
+    if named is not None:
+        keys = load_file(named, password=password)
+        if not keys.keys:
+            raise LoadError(named, "holds no private key (given as the key).")
+        return keys
+    if (found is not None and found.keys) or beside is None:
+        return None
+    sibling = sibling_key(beside)
+    if sibling is None or sibling in skip:
+        return None
+    return load_file(sibling, password=password)

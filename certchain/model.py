@@ -34,6 +34,18 @@ PrivateKey = (
 Chain = tuple[x509.Certificate, ...]
 
 
+class Role(str, enum.Enum):
+    """What a certificate is in a chain or a file; the values appear in JSON."""
+
+    LEAF = "leaf"
+    INTERMEDIATE = "intermediate"
+    ROOT = "root"
+    EXTRA = "extra"  # in a file, on no path from the leaf
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Format(enum.Enum):
     """The encoding an item was found in."""
 
@@ -102,7 +114,9 @@ class TrustStore:
 
     roots: tuple[x509.Certificate, ...]
     origin: str  # "certifi 2025.x", "/etc/ssl/cert.pem", ...
-    explicit: bool = False  # True when the user named the anchors (--trust)
+    # True when the user chose these anchors (rather than certifi's default):
+    # a chain that ends elsewhere is then an error, not a warning.
+    explicit: bool = False
 
 
 @functools.lru_cache(maxsize=8192)

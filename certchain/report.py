@@ -6,24 +6,34 @@ No click and no printing: the CLI decides where the text goes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from .build import BuildResult
-from .findings import Finding, issuer_text, subject_text
-from .model import Chain, fingerprint, utc_iso
-from .rules import roles
-from .verify import Report
+from .findings import Finding, Remedy, issuer_text, subject_text
+from .model import Chain, Role, fingerprint, utc_iso
+from .results import BuildResult, Report
+
+#: How a front end spells each remedy (the CLI: its flags); none by default.
+Hints = Mapping[Remedy, str]
+_NO_HINTS: Hints = {}
 
 
-def cert_dict(cert: x509.Certificate, role: str) -> dict[str, Any]:
+def message(finding: Finding, hints: Hints = _NO_HINTS) -> str:
+    """Return *finding*'s message, with the front end's spelling of its remedy."""
+    hint = hints.get(finding.remedy) if finding.remedy is not None else None
+    if hint is None:
+        return finding.message
+    return f"{finding.message.removesuffix('.')} ({hint})."
+
+
+def cert_dict(cert: x509.Certificate, role: Role) -> dict[str, Any]:
     """Return the JSON form of one certificate (the README's schema)."""
     return {
-        "role": role,
+        "role": role.value,
         "subject": subject_text(cert),
         "issuer": issuer_text(cert),
         "sha256": fingerprint(cert),
@@ -32,17 +42,19 @@ def cert_dict(cert: x509.Certificate, role: str) -> dict[str, Any]:
     }
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(finding: Finding, hints: Hints = _NO_HINTS) -> dict[str, Any]:
     """Return the JSON form of one finding."""
     return {
         "code": finding.code.value,
         "severity": finding.severity.value,
-        "message": finding.message,
-        "cert": finding.cert,
+        "message": message(finding, hints),
+        "cert": finding.position,
     }
 
 
-def build_dict(result: BuildResult, output: str | None, snippet: str | None) -> dict[str, Any]:
+def build_dict(
+    result: BuildResult, output: str | None, snippet: str | None, hints: Hints = _NO_HINTS
+) -> dict[str, Any]:
     """
     Return the ``certchain build --json`` object.
 
@@ -51,10 +63,11 @@ def build_dict(result: BuildResult, output: str | None, snippet: str | None) -> 
         output: where the chained file was written (``-`` for stdout), or
             None when nothing was written.
         snippet: the configuration lines, or None when nothing was written.
+        hints: how the front end spells the findings' remedies.
     """
     kept = len(result.output_chain)
     chain = []
-    for index, (cert, role) in enumerate(zip(result.chain, roles(result.chain))):
+    for index, (cert, role) in enumerate(zip(result.chain, result.roles)):
         entry = cert_dict(cert, role)
         entry["in_output"] = index < kept and result.ok
         chain.append(entry)
@@ -62,40 +75,49 @@ def build_dict(result: BuildResult, output: str | None, snippet: str | None) -> 
         "ok": result.ok,
         "output": output,
         "chain": chain,
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f, hints) for f in result.findings],
         "snippet": snippet,
     }
 
 
-def chain_lines(chain: Chain, *, kept: int | None = None) -> list[str]:
+def chain_lines(
+    chain: Chain, roles: Sequence[Role], *, kept: int | None = None
+) -> list[str]:
     """Return one line per certificate: role, subject, issuer, expiry date."""
     lines = []
-    for index, (cert, role) in enumerate(zip(chain, roles(chain))):
-        left_out = "  [left out: --no-root]" if kept is not None and index >= kept else ""
+    for index, (cert, role) in enumerate(zip(chain, roles)):
+        left_out = "  [left out]" if kept is not None and index >= kept else ""
         lines.append(
-            f"  {index}  {role:<12}  {subject_text(cert)}  (issued by {issuer_text(cert)}, "
+            f"  {index}  {role.value:<12}  {subject_text(cert)}  (issued by {issuer_text(cert)}, "
             f"expires {cert.not_valid_after_utc:%Y-%m-%d}){left_out}"
         )
     return lines
 
 
-def finding_lines(findings: Sequence[Finding]) -> list[str]:
+def finding_lines(
+    findings: Sequence[Finding], hints: Hints = _NO_HINTS, *, colour: bool = False
+) -> list[str]:
     """Return one line per finding: severity, code, message."""
-    return [f"  {f.severity.value:<7}  {f.code.value}: {f.message}" for f in findings]
+    lines = []
+    for finding in findings:
+        name = finding.severity.value
+        severity = paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour)
+        lines.append(f"  {severity}  {finding.code.value}: {message(finding, hints)}")
+    return lines
 
 
 def build_text(
     result: BuildResult, source: Path, output: str | None, snippet: str | None,
-    format_name: str = "jupyterhub",
+    format_name: str = "jupyterhub", hints: Hints = _NO_HINTS,
 ) -> str:
     """Return the human report of ``certchain build``."""
     parts = [f"Chain for {source}:"]
-    parts.extend(chain_lines(result.chain, kept=len(result.output_chain)))
+    parts.extend(chain_lines(result.chain, result.roles, kept=len(result.output_chain)))
     if result.key is not None:
         parts.append(f"Private key: {result.key.source} matches the leaf.")
     if result.findings:
         parts.append("Findings:")
-        parts.extend(finding_lines(result.findings))
+        parts.extend(finding_lines(result.findings, hints))
     if output is None:
         parts.append("Nothing was written: fix the errors above and run again.")
     else:
@@ -123,21 +145,21 @@ def paint(text: str, colour: str, enabled: bool) -> str:
     return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
 
 
-def verify_dict(report: Report, file: str) -> dict[str, Any]:
+def verify_dict(report: Report, file: str, hints: Hints = _NO_HINTS) -> dict[str, Any]:
     """Return the ``certchain verify --json`` object for one file."""
     until = report.valid_until
     return {
         "file": file,
         "ok": report.ok,
         "chain": [cert_dict(c, role) for c, role in zip(report.chain, report.roles)],
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f, hints) for f in report.findings],
         "valid_until": utc_iso(until) if until is not None else None,
     }
 
 
 def verify_text(
     report: Report, file: str, at: datetime, *, colour: bool = False,
-    repair: str | None = None,
+    repair: str | None = None, hints: Hints = _NO_HINTS,
 ) -> str:
     """
     Return the human report of one verified file.
@@ -158,16 +180,13 @@ def verify_text(
         indent = "  " * min(index, 6)
         branch = "" if index == 0 else "`-"
         lines.append(
-            f" {mark} {indent}{branch}[{index}] {role}: {subject_text(cert)}  "
+            f" {mark} {indent}{branch}[{index}] {role.value}: {subject_text(cert)}  "
             f"(issuer {issuer_text(cert)}; expires "
             f"{cert.not_valid_after_utc:%Y-%m-%d}, {left})"
         )
     if report.findings:
         lines.append("Findings:")
-        for finding in report.findings:
-            name = finding.severity.value
-            severity = paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour)
-            lines.append(f"  {severity}  {finding.code.value}: {finding.message}")
+        lines.extend(finding_lines(report.findings, hints, colour=colour))
     errors = sum(1 for f in report.findings if f.severity.value == "error")
     warnings = sum(1 for f in report.findings if f.severity.value == "warning")
     if report.ok:

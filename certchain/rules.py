@@ -11,7 +11,7 @@ Pure: the validation time is a parameter.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -19,14 +19,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
 from . import extensions
-from .findings import Code, Finding, Severity, describe, subject_text
-from .graph import is_self_issued, signature_problem
+from .certs import is_self_issued, is_self_signed, oid_name
+from .findings import CertName, Code, Finding, Severity, sentence
 from .keys import weak_key_reason
 from .model import Chain
 from .names import name_constraint_violation
-
-#: Default number of days before expiry that triggers ``expires-soon``.
-WARN_DAYS = 30
+from .policy import Policy
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 
@@ -52,166 +50,124 @@ _HANDLED_CRITICAL = {
 }
 
 
-def roles(chain: Chain) -> list[str]:
+def check_path(chain: Chain, policy: Policy, names: Sequence[CertName]) -> list[Finding]:
     """
-    Return the role of each certificate: ``leaf``, ``intermediate`` or ``root``.
-
-    The last certificate of a chain of two or more is the ``root`` when it is
-    self-signed; a trust anchor that is not self-signed stays ``intermediate``.
-    """
-    result = []
-    for index, cert in enumerate(chain):
-        if index == 0:
-            result.append("leaf")
-        elif index == len(chain) - 1 and is_self_signed(cert):
-            result.append("root")
-        else:
-            result.append("intermediate")
-    return result
-
-
-def position_names(chain: Chain) -> list[str]:
-    """Return names for messages: ``leaf``, ``intermediate 1``, ``root``."""
-    names = []
-    for index, role in enumerate(roles(chain)):
-        names.append(f"intermediate {index}" if role == "intermediate" else role)
-    return names
-
-
-@functools.lru_cache(maxsize=4096)
-def is_self_signed(cert: x509.Certificate) -> bool:
-    """Return whether *cert* is self-issued and verifies with its own key."""
-    return is_self_issued(cert) and signature_problem(cert, cert) is None
-
-
-def is_ca(cert: x509.Certificate) -> bool:
-    """Return whether basicConstraints says cA=TRUE."""
-    constraints = extensions.get(cert, x509.BasicConstraints)
-    return isinstance(constraints, x509.BasicConstraints) and constraints.ca
-
-
-def check_path(
-    chain: Chain,
-    at: datetime,
-    *,
-    warn_days: int = WARN_DAYS,
-) -> list[Finding]:
-    """
-    Check *chain* (leaf first, already linked by signature) at the time *at*.
+    Check *chain* (leaf first, already linked by signature) under *policy*.
 
     Returns the findings of: validity, expiring soon, CA flags, keyUsage,
     pathLen, name constraints, extended key usage for TLS servers, weak
-    signatures and weak keys.  Trust of the last certificate is not judged
-    here.
+    signatures and weak keys.  *names* says how the result names each
+    certificate of *chain*.  Trust of the last certificate is not judged here.
     """
-    names = position_names(chain)
     found: list[Finding] = []
     for index, cert in enumerate(chain):
-        who = describe(names[index], cert)
-        found.extend(_validity(cert, index, who, at, warn_days))
+        name = names[index]
+        found.extend(_validity(cert, name, policy.at, policy.warn_days))
         if index > 0:
-            found.extend(_issuer_rules(chain, index, who))
-        found.extend(_eku(cert, index, who))
-        found.extend(_critical_extensions(cert, index, who))
-        found.extend(_weakness(chain, index, who))
-    found.extend(_leaf_key_usage(chain[0]))
+            found.extend(_issuer_rules(chain, index, names))
+        found.extend(_eku(cert, index, name))
+        found.extend(_critical_extensions(cert, name))
+        found.extend(_weakness(chain, index, name, policy.allow_weak))
+    found.extend(_leaf_key_usage(chain[0], names[0]))
     return found
 
 
 def _validity(
-    cert: x509.Certificate, index: int, who: str, at: datetime, warn_days: int
+    cert: x509.Certificate, name: CertName, at: datetime, warn_days: int
 ) -> list[Finding]:
     before, after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if at > after:
         return [Finding(
             Code.EXPIRED, Severity.ERROR,
-            f"{who} expired on {after:%Y-%m-%d %H:%M} UTC: renew it, or get "
-            "the current one from your certificate authority.", index,
+            f"{sentence(name.text)} expired on {after:%Y-%m-%d %H:%M} UTC: renew it, or get "
+            "the current one from your certificate authority.", name.position,
         )]
     if at < before:
         return [Finding(
             Code.NOT_YET_VALID, Severity.ERROR,
-            f"{who} is not valid before {before:%Y-%m-%d %H:%M} UTC: check "
-            "the server clock, or wait until then.", index,
+            f"{sentence(name.text)} is not valid before {before:%Y-%m-%d %H:%M} UTC: check "
+            "the server clock, or wait until then.", name.position,
         )]
     if after - at < timedelta(days=warn_days):
         days = (after - at).days
         return [Finding(
             Code.EXPIRES_SOON, Severity.WARNING,
-            f"{who} expires in {days} day{'s' if days != 1 else ''}, on "
-            f"{after:%Y-%m-%d}: renew it soon.", index,
+            f"{sentence(name.text)} expires in {days} day{'s' if days != 1 else ''}, on "
+            f"{after:%Y-%m-%d}: renew it soon.", name.position,
         )]
     return []
 
 
-def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
+def _issuer_rules(chain: Chain, index: int, names: Sequence[CertName]) -> list[Finding]:
     cert = chain[index]
+    name = names[index]
     found: list[Finding] = []
     constraints = extensions.get(cert, x509.BasicConstraints)
     last = index == len(chain) - 1
     if isinstance(constraints, x509.BasicConstraints):
         if not constraints.ca:
-            found.append(_not_a_ca(who, index, "basicConstraints says cA=FALSE"))
+            found.append(_not_a_ca(name, "basicConstraints says cA=FALSE"))
     elif not (last and cert.version is x509.Version.v1):
         # Only a v1 trust anchor, which cannot carry extensions, is accepted
         # without basicConstraints (OpenSSL's X509_check_ca does the same).
-        found.append(_not_a_ca(who, index, "it has no basicConstraints extension"))
+        found.append(_not_a_ca(name, "it has no basicConstraints extension"))
     usage = extensions.get(cert, x509.KeyUsage)
     if isinstance(usage, x509.KeyUsage) and not usage.key_cert_sign:
-        found.append(_not_a_ca(who, index, "its keyUsage lacks keyCertSign"))
+        found.append(_not_a_ca(name, "its keyUsage lacks keyCertSign"))
     if isinstance(constraints, x509.BasicConstraints) and constraints.path_length is not None:
         # RFC 5280 4.2.1.9: non-self-issued intermediates below this CA.
         below = sum(1 for c in chain[1:index] if not is_self_issued(c))
         if below > constraints.path_length:
             found.append(Finding(
                 Code.PATH_LENGTH, Severity.ERROR,
-                f"{who} allows {constraints.path_length} intermediate(s) below "
-                f"it (pathLenConstraint) but the path has {below}: use a "
-                "shorter path or a CA certificate without this limit.", index,
+                f"{sentence(name.text)} allows {constraints.path_length} intermediate(s) "
+                f"below it (pathLenConstraint) but the path has {below}: use a "
+                "shorter path or a CA certificate without this limit.", name.position,
             ))
-    names = extensions.get(cert, x509.NameConstraints)
-    if isinstance(names, x509.NameConstraints):
+    subtrees = extensions.get(cert, x509.NameConstraints)
+    if isinstance(subtrees, x509.NameConstraints):
         for below_index in range(index):
             child = chain[below_index]
             if below_index > 0 and is_self_issued(child):
                 continue  # RFC 5280 6.1.3 (b): self-issued CAs are exempt
-            violation = name_constraint_violation(names, child, is_leaf=below_index == 0)
+            violation = name_constraint_violation(subtrees, child, is_leaf=below_index == 0)
             if violation:
                 found.append(Finding(
                     Code.NAME_CONSTRAINTS, Severity.ERROR,
-                    f"{who} restricts the names below it, and in "
-                    f"{subject_text(child)} {violation}: this CA cannot issue "
-                    "that certificate.", index,
+                    f"{sentence(name.text)} restricts the names below it, and in "
+                    f"{names[below_index]} {violation}: this CA cannot issue "
+                    "that certificate.", name.position,
                 ))
     return found
 
 
-def _not_a_ca(who: str, index: int, why: str) -> Finding:
+def _not_a_ca(name: CertName, why: str) -> Finding:
     return Finding(
         Code.NOT_A_CA, Severity.ERROR,
-        f"{who} issues another certificate but is not a CA ({why}): it is "
-        "probably a leaf certificate given by mistake; use the CA "
-        "certificate instead.", index,
+        f"{sentence(name.text)} issues another certificate but is not a CA ({why}): it "
+        "is probably a leaf certificate given by mistake; use the CA "
+        "certificate instead.", name.position,
     )
 
 
-def _eku(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
+def _eku(cert: x509.Certificate, index: int, name: CertName) -> list[Finding]:
     usage = extensions.get(cert, x509.ExtendedKeyUsage)
     if not isinstance(usage, x509.ExtendedKeyUsage):
         return []
     allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
     if allowed & set(usage):
         return []
-    listed = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usage)
+    listed = ", ".join(oid_name(oid) for oid in usage)
     what = "cannot serve TLS" if index == 0 else "cannot issue certificates for TLS servers"
     return [Finding(
         Code.EXTENDED_KEY_USAGE, Severity.ERROR,
-        f"{who} {what}: its extended key usage ({listed}) lacks serverAuth; "
-        "ask your certificate authority for a TLS server certificate.", index,
+        f"{sentence(name.text)} {what}: its extended key usage ({listed}) lacks "
+        "serverAuth; ask your certificate authority for a TLS server certificate.",
+        name.position,
     )]
 
 
-def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:
+def _leaf_key_usage(leaf: x509.Certificate, name: CertName) -> list[Finding]:
     usage = extensions.get(leaf, x509.KeyUsage)
     if not isinstance(usage, x509.KeyUsage):
         return []
@@ -221,22 +177,23 @@ def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:
         return []
     return [Finding(
         Code.KEY_USAGE, Severity.ERROR,
-        f"{describe('leaf', leaf)} cannot serve TLS: its keyUsage has neither "
+        f"{sentence(name.text)} cannot serve TLS: its keyUsage has neither "
         "digitalSignature, keyEncipherment nor keyAgreement; ask your certificate "
-        "authority for a TLS server certificate.", 0,
+        "authority for a TLS server certificate.", name.position,
     )]
 
 
-def _critical_extensions(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
+def _critical_extensions(cert: x509.Certificate, name: CertName) -> list[Finding]:
     problem = extensions.malformed(cert)
     if problem is not None:
         return [Finding(
             Code.MALFORMED_EXTENSION, Severity.ERROR,
-            f"{who} has extensions that cannot be parsed ({problem}): clients will "
-            "refuse it; ask the issuer for a corrected certificate.", index,
+            f"{sentence(name.text)} has extensions that cannot be parsed ({problem}): "
+            "clients will refuse it; ask the issuer for a corrected certificate.",
+            name.position,
         )]
     unknown = [
-        getattr(oid, "_name", oid.dotted_string)
+        oid_name(oid)
         for oid in extensions.critical_oids(cert)
         if oid not in _HANDLED_CRITICAL
     ]
@@ -244,14 +201,15 @@ def _critical_extensions(cert: x509.Certificate, index: int, who: str) -> list[F
         return []
     return [Finding(
         Code.UNKNOWN_CRITICAL_EXTENSION, Severity.ERROR,
-        f"{who} marks {', '.join(unknown)} as critical, which OpenSSL does not "
-        "process, so clients refuse the certificate: ask the issuer for one "
-        "without it.", index,
+        f"{sentence(name.text)} marks {', '.join(unknown)} as critical, which OpenSSL "
+        "does not process, so clients refuse the certificate: ask the issuer for one "
+        "without it.", name.position,
     )]
 
 
-def _weakness(chain: Chain, index: int, who: str) -> list[Finding]:
+def _weakness(chain: Chain, index: int, name: CertName, allow_weak: bool) -> list[Finding]:
     cert = chain[index]
+    severity = Severity.WARNING if allow_weak else Severity.ERROR
     found: list[Finding] = []
     is_root = index == len(chain) - 1 and index > 0 and is_self_signed(cert)
     # A root's own signature is never checked by clients; only links count.
@@ -262,15 +220,16 @@ def _weakness(chain: Chain, index: int, who: str) -> list[Finding]:
             algorithm = None
         if isinstance(algorithm, _WEAK_HASHES):
             found.append(Finding(
-                Code.WEAK_SIGNATURE, Severity.WARNING,
-                f"{who} is signed with {algorithm.name.upper()}, which current "
-                "clients refuse: ask the issuer for a SHA-256 certificate.", index,
+                Code.WEAK_SIGNATURE, severity,
+                f"{sentence(name.text)} is signed with {algorithm.name.upper()}, which "
+                "current clients refuse: ask the issuer for a SHA-256 certificate.",
+                name.position,
             ))
     weak = weak_key_reason(cert.public_key())
     if weak:
         found.append(Finding(
-            Code.WEAK_KEY, Severity.WARNING,
-            f"{who} has {weak}, which current clients may refuse: replace "
-            "the key.", index,
+            Code.WEAK_KEY, severity,
+            f"{sentence(name.text)} has {weak}, which current clients may refuse: "
+            "replace the key.", name.position,
         ))
     return found

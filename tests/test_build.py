@@ -16,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pki import PKI, T0, Hierarchy, Issued, key_pem, new_key, pem, sha1_signed, tampered
 
 from certchain import (
+    Policy,
     AmbiguousLeaf,
     BuildResult,
     Finding,
@@ -63,16 +64,20 @@ CERTIFI_LIKE = trust(explicit=False)
 
 
 def build(
-    host: Item | Sequence[Item], *candidates: Item, store: TrustStore, **options: Any
+    host: Item | Sequence[Item], *candidates: Item, store: TrustStore,
+    keys: Material | None = None, include_root: bool = True, **policy: Any,
 ) -> BuildResult:
-    """Build with *host* as the host file and each candidate in a file of its own."""
+    """Build with *host* as the host file and each candidate in a file of its own.
+
+    *policy* holds the other fields of the Policy (the time is T0).
+    """
     host_items = [host] if isinstance(host, (Issued, x509.Certificate)) else list(host)
     return build_chain(
         material(*host_items, name="host.pem"),
         files(*([c] for c in candidates)),
-        store=store,
-        at=T0,
-        **options,
+        policy=Policy(store=store, at=T0, **policy),
+        keys=keys,
+        include_root=include_root,
     )
 
 
@@ -111,7 +116,7 @@ def assert_finding(
         messages = [f.message for f in findings(result, code)]
         assert matches, f"no {code} naming {naming!r}: {messages}"
     if position is not None:
-        assert position in {f.cert for f in matches}
+        assert position in {f.position for f in matches}
     return matches[0]
 
 
@@ -422,7 +427,7 @@ class TestSignatures:
         assert not result.ok
         assert result.chain == (chain3.leaf.cert,)
         found = assert_finding(result, "bad-signature", "error", naming="CN=hub.example.org")
-        assert found.cert == 0
+        assert found.position == 0
         assert "Test Intermediate" in found.message
 
     def test_forged_leaf_signature(self, pki: PKI, chain3: Hierarchy) -> None:
@@ -638,7 +643,7 @@ class TestPathChoice:
         result = build(leaf, *cas, store=trust(root))
         assert not result.ok
         # The leaf's issuer (Deep 10) is among the inputs: blaming it is wrong.
-        assert [f.message for f in findings(result, "missing-issuer") if f.cert == 0] == []
+        assert [f.message for f in findings(result, "missing-issuer") if f.position == 0] == []
         assert len(result.chain) > 1
 
     def test_cross_sign_cycle_without_anchor(self, cycle: Cycle, other: Hierarchy) -> None:
@@ -806,7 +811,7 @@ class TestMissingIssuer:
         assert result.chain == (leaf.cert,)
         found = assert_finding(result, "missing-issuer", "error", naming="CN=Test Intermediate")
         assert url in found.message
-        assert found.cert == 0
+        assert found.position == 0
 
     def test_without_aia(self, chain3: Hierarchy) -> None:
         """Without AIA the missing-issuer finding still names the issuer."""
@@ -831,7 +836,7 @@ class TestPickLeaf:
         certs = [ladder.leaf, ladder.lower, ladder.upper, ladder.root]
         host = material(*(certs[i] for i in order))
         assert pick_leaf(host) == ladder.leaf.cert
-        result = build_chain(host, store=trust(ladder.root), at=T0)
+        result = build_chain(host, policy=Policy(store=trust(ladder.root), at=T0))
         assert_chain(result, [ladder.leaf, ladder.lower, ladder.upper, ladder.root])
         assert_usable(result)
 
@@ -849,13 +854,17 @@ class TestPickLeaf:
         with pytest.raises(AmbiguousLeaf):
             pick_leaf(host)
         with pytest.raises(AmbiguousLeaf):
-            build_chain(host, store=trust(chain3.root), at=T0)
+            build_chain(host, policy=Policy(store=trust(chain3.root), at=T0))
 
     def test_host_without_certificate(self, chain3: Hierarchy) -> None:
         """A host file holding only a key is a LoadError, not an empty chain."""
         host = material(keys=[chain3.leaf.key])
         with pytest.raises(LoadError) as info:
-            build_chain(host, material(chain3.leaf), store=trust(chain3.root), at=T0)
+            build_chain(
+                host,
+                material(chain3.leaf),
+                policy=Policy(store=trust(chain3.root), at=T0),
+            )
         assert not isinstance(info.value, AmbiguousLeaf)
 
 
@@ -884,8 +893,10 @@ class TestKeys:
     def test_explicit_keys_replace_the_inputs(self, chain3: Hierarchy, other: Hierarchy) -> None:
         """With keys= given, a matching key among the inputs is not used instead."""
         result = build_chain(
-            material(chain3.leaf, keys=[chain3.leaf.key]), material(chain3.intermediate),
-            store=trust(chain3.root), at=T0, keys=material(keys=[other.leaf.key]),
+            material(chain3.leaf, keys=[chain3.leaf.key]),
+            material(chain3.intermediate),
+            policy=Policy(store=trust(chain3.root), at=T0),
+            keys=material(keys=[other.leaf.key]),
         )
         assert result.key is None
         assert_finding(result, "key-mismatch", "error")
@@ -893,8 +904,9 @@ class TestKeys:
     def test_key_in_host_file(self, chain3: Hierarchy) -> None:
         """With keys=None, a key in the host file (combined PEM) is found."""
         result = build_chain(
-            material(chain3.leaf, keys=[chain3.leaf.key]), material(chain3.intermediate),
-            store=trust(chain3.root), at=T0,
+            material(chain3.leaf, keys=[chain3.leaf.key]),
+            material(chain3.intermediate),
+            policy=Policy(store=trust(chain3.root), at=T0),
         )
         assert result.key is not None
         assert_usable(result)
@@ -904,8 +916,9 @@ class TestKeys:
         """With keys=None, the matching key is found among several keys in other inputs."""
         keys = material(keys=[other.leaf.key, chain3.leaf.key], name="keys.pem")
         result = build_chain(
-            material(chain3.leaf), Material.merge([material(chain3.intermediate), keys]),
-            store=trust(chain3.root), at=T0,
+            material(chain3.leaf),
+            Material.merge([material(chain3.intermediate), keys]),
+            policy=Policy(store=trust(chain3.root), at=T0),
         )
         assert result.key is not None
         assert result.key.key.public_key() == chain3.leaf.key.public_key()
@@ -914,8 +927,9 @@ class TestKeys:
     def test_only_unrelated_key_among_inputs(self, chain3: Hierarchy, other: Hierarchy) -> None:
         """With keys=None, a key among the inputs that does not match is a key-mismatch."""
         result = build_chain(
-            material(chain3.leaf, keys=[other.leaf.key]), material(chain3.intermediate),
-            store=trust(chain3.root), at=T0,
+            material(chain3.leaf, keys=[other.leaf.key]),
+            material(chain3.intermediate),
+            policy=Policy(store=trust(chain3.root), at=T0),
         )
         assert result.key is None
         assert_finding(result, "key-mismatch", "error")
@@ -1090,8 +1104,9 @@ class TestPermutations:
         first, second = ordered[:2], ordered[2:]
         host, rest = (first, second) if ladder.leaf in first else (second, first)
         result = build_chain(
-            material(*host, name="host.pem"), material(*rest, name="rest.pem"),
-            store=trust(ladder.root, explicit=False), at=T0,
+            material(*host, name="host.pem"),
+            material(*rest, name="rest.pem"),
+            policy=Policy(store=trust(ladder.root, explicit=False), at=T0),
         )
         assert_chain(result, [ladder.leaf, ladder.lower, ladder.upper, ladder.root])
         assert_usable(result)
@@ -1129,7 +1144,11 @@ class TestScale:
             for n in range(2000)
         ]
         candidates = material(*decoys[:1000], ladder.upper, *decoys[1000:], ladder.lower)
-        result = build_chain(material(ladder.leaf), candidates, store=trust(ladder.root), at=T0)
+        result = build_chain(
+            material(ladder.leaf),
+            candidates,
+            policy=Policy(store=trust(ladder.root), at=T0),
+        )
         assert_chain(result, [ladder.leaf, ladder.lower, ladder.upper, ladder.root])
         assert_usable(result)
         unused = findings(result, "unused-cert")

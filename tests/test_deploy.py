@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pki import PKI, T0, Hierarchy, hierarchy, key_pem, new_key
 
-from certchain import LoadedKey, WriteError, load_bytes, load_file, store_from_paths
+from certchain import LoadedKey, Policy, WriteError, load_bytes, load_file, store_from_paths
 from certchain.deploy import served_files
 from certchain.model import Format
 from certchain.snippets import NO_KEY_NOTE, ServedFiles, jupyterhub
@@ -272,7 +272,10 @@ class TestCombinedPem:
         root = chain3.root.write(tmp_path / "root.crt")
         data = combined_pem((chain3.leaf.cert, chain3.intermediate.cert), chain3.leaf.key)
 
-        report = verify_chain(load_bytes(data), store=store_from_paths([root]), at=T0)
+        report = verify_chain(
+            load_bytes(data),
+            policy=Policy(store=store_from_paths([root]), at=T0),
+        )
 
         assert report.ok, report.findings
         assert report.complete

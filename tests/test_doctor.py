@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pki import NOT_AFTER, PKI, T0, Hierarchy, hierarchy, key_pem, new_key
 
-from certchain import LoadError, Report, store_from_paths
+from certchain import LoadError, Policy, Report, store_from_paths
 from certchain.doctor import doctor_config
 from certchain.findings import Code, Severity
 from certchain.jhconfig import ConfigError
@@ -54,11 +54,11 @@ class Hub:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def doctor(self, text: str, **kwargs: Any) -> Report:
+    def doctor(self, text: str, password: bytes | None = None, **policy: Any) -> Report:
         """Write *text* as the configuration and check it, trusting only this hub's root."""
-        kwargs.setdefault("store", store_from_paths([self.root]))
-        kwargs.setdefault("at", T0)
-        return doctor_config(self.config(text), **kwargs)
+        policy.setdefault("store", store_from_paths([self.root]))
+        policy.setdefault("at", T0)
+        return doctor_config(self.config(text), policy=Policy(**policy), password=password)
 
 
 def make_hub(folder: Path, hier: Hierarchy) -> Hub:
@@ -592,7 +592,7 @@ class TestStatic:
         path = hub.folder / "nope.py"
 
         with pytest.raises(LoadError, match=r"nope\.py"):
-            doctor_config(path, store=store_from_paths([hub.root]), at=T0)
+            doctor_config(path, policy=Policy(store=store_from_paths([hub.root]), at=T0))
 
     def test_not_utf8(self, hub: Hub) -> None:
         """A configuration that is not UTF-8 raises LoadError."""
@@ -600,4 +600,4 @@ class TestStatic:
         path.write_bytes(b"# caf\xe9\n")
 
         with pytest.raises(LoadError, match="cannot be read"):
-            doctor_config(path, store=store_from_paths([hub.root]), at=T0)
+            doctor_config(path, policy=Policy(store=store_from_paths([hub.root]), at=T0))

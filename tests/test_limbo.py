@@ -25,7 +25,7 @@ import pytest
 from cryptography import utils, x509
 from cryptography.x509 import verification
 
-from certchain import CertchainError, Material, TrustStore, build_chain, load_bytes
+from certchain import CertchainError, Material, Policy, TrustStore, build_chain, load_bytes
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpora" / "limbo"
@@ -88,8 +88,7 @@ def certchain_accepts(case: Case) -> bool:
         result = build_chain(
             load_bytes(case.peer.encode()),
             load_bytes(pile) if pile.strip() else Material(),
-            store=store, at=case.at, hostname=case.name, strict=True,
-            max_intermediates=case.max_depth,
+            policy=Policy(store=store, at=case.at, hostname=case.name, strict=True, max_intermediates=case.max_depth),
         )
     except CertchainError:
         return False

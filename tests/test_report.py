@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import T0, Hierarchy, key_pem
 
 from certchain import (
+    Policy,
     BuildResult,
     Material,
     ServedFiles,
@@ -38,7 +39,12 @@ def result_for(
     if with_intermediate:
         parts.append(load_bytes(chain3.intermediate.pem, source=Path("/srv/hub/chain.crt")))
     store = TrustStore((chain3.root.cert,), "test anchors", explicit=True)
-    return build_chain(host, Material.merge(parts), store=store, at=T0, include_root=include_root)
+    return build_chain(
+        host,
+        Material.merge(parts),
+        policy=Policy(store=store, at=T0),
+        include_root=include_root,
+    )
 
 
 class TestBuildDict:
@@ -107,7 +113,7 @@ class TestBuildText:
 
         text = build_text(result, Path("/srv/hub/hub.crt"), "/srv/hub/hub-chained.crt", SNIPPET)
 
-        for line in chain_lines(result.chain, kept=len(result.output_chain)):
+        for line in chain_lines(result.chain, result.roles, kept=len(result.output_chain)):
             assert line in text
         for line in finding_lines(result.findings):
             assert line in text

@@ -1,4 +1,4 @@
-"""Tests for certchain.rules: roles, position names and the per-path checks."""
+"""Tests for certchain.rules (the per-path checks) and the certificate facts they use."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pki import PKI, T0, Hierarchy, Issued, new_key
 
+from certchain.assess import path_naming
+from certchain.certs import is_ca, is_self_signed, path_roles
 from certchain.findings import Finding
-from certchain.model import Chain
-from certchain.rules import check_path, is_ca, is_self_signed, position_names, roles
+from certchain.model import Chain, TrustStore
+from certchain.policy import Policy
+from certchain.rules import check_path
 
 SECOND = dt.timedelta(seconds=1)
 DAY = dt.timedelta(days=1)
@@ -33,6 +36,20 @@ def chain_of(*issued: Issued) -> Chain:
     return tuple(i.cert for i in issued)
 
 
+def judge(chain: Chain, at: dt.datetime, *, warn_days: int = 30) -> list[Finding]:
+    """check_path under a policy of *at* and *warn_days*, certificates named by place."""
+    policy = Policy(store=TrustStore((), "no store"), at=at, warn_days=warn_days)
+    return check_path(chain, policy, path_naming(chain))
+
+
+def roles(chain: Chain) -> list[str]:
+    return [role.value for role in path_roles(chain)]
+
+
+def position_names(chain: Chain) -> list[str]:
+    return [name.text.partition(" (")[0] for name in path_naming(chain)]
+
+
 def codes(found: list[Finding]) -> set[tuple[str, str]]:
     """Return the (code, severity) pairs of *found*."""
     return {(f.code.value, f.severity.value) for f in found}
@@ -40,7 +57,7 @@ def codes(found: list[Finding]) -> set[tuple[str, str]]:
 
 def at_position(found: list[Finding], code: str) -> set[int | None]:
     """Return the chain positions of the findings with *code*."""
-    return {f.cert for f in found if f.code.value == code}
+    return {f.position for f in found if f.code.value == code}
 
 
 def assert_clean(found: list[Finding]) -> None:
@@ -82,7 +99,7 @@ class TestPositionNames:
         i1 = pki.intermediate(i2, "Lower")
         leaf = pki.leaf(i1)
         assert position_names(chain_of(leaf, i1, i2, root)) == [
-            "leaf", "intermediate 1", "intermediate 2", "root",
+            "the leaf", "intermediate 1", "intermediate 2", "the root",
         ]
 
 
@@ -102,7 +119,7 @@ class TestIsCaAndSelfSigned:
 class TestCheckPathValidity:
     def test_everyday_chain_is_clean(self, chain3: Hierarchy) -> None:
         """A plain root, intermediate and leaf valid at T0 raise no finding."""
-        assert_clean(check_path(chain_of(chain3.leaf, chain3.intermediate, chain3.root), T0))
+        assert_clean(judge(chain_of(chain3.leaf, chain3.intermediate, chain3.root), T0))
 
     @pytest.mark.parametrize(
         ("not_after", "expected"),
@@ -121,7 +138,7 @@ class TestCheckPathValidity:
     ) -> None:
         """A leaf is expired one second after notAfter and valid up to notAfter itself."""
         leaf = pki.leaf(chain3.intermediate, not_after=not_after)
-        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         assert codes(found) == expected
 
     @pytest.mark.parametrize(
@@ -142,14 +159,14 @@ class TestCheckPathValidity:
     ) -> None:
         """A leaf is not yet valid one second before notBefore."""
         leaf = pki.leaf(chain3.intermediate, not_before=not_before)
-        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         assert codes(found) == expected
 
     def test_expired_intermediate_is_named(self, pki: PKI, chain3: Hierarchy) -> None:
         """An expired intermediate is reported at position 1, named as intermediate 1."""
         inter = pki.intermediate(chain3.root, "Old CA", not_after=T0 - DAY)
         leaf = pki.leaf(inter)
-        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("expired", "error")}
         assert at_position(found, "expired") == {1}
         assert found[0].message.startswith("Intermediate 1 (CN=Old CA")
@@ -164,7 +181,7 @@ class TestCheckPathValidity:
         """A certificate expiring within warn_days (default 30) gets an expires-soon warning."""
         leaf = pki.leaf(chain3.intermediate, not_after=T0 + days_left * DAY)
         chain = chain_of(leaf, chain3.intermediate, chain3.root)
-        found = check_path(chain, T0, warn_days=warn_days)
+        found = judge(chain, T0, warn_days=warn_days)
         assert (("expires-soon", "warning") in codes(found)) is warned
 
 
@@ -173,7 +190,7 @@ class TestCheckPathIssuerRules:
         """An issuer whose basicConstraints say cA=FALSE is not a CA."""
         issuer = pki.intermediate(chain3.root, "Not A CA", ca=False, key_usage=None)
         leaf = pki.leaf(issuer)
-        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        found = judge(chain_of(leaf, issuer, chain3.root), T0)
         assert codes(found) == {("not-a-ca", "error")}
         assert at_position(found, "not-a-ca") == {1}
 
@@ -181,21 +198,21 @@ class TestCheckPathIssuerRules:
         """An issuer without basicConstraints (a v3 certificate) is not a CA."""
         issuer = pki.intermediate(chain3.root, "No BC", ca=None, key_usage=CA_USAGE)
         leaf = pki.leaf(issuer)
-        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        found = judge(chain_of(leaf, issuer, chain3.root), T0)
         assert codes(found) == {("not-a-ca", "error")}
 
     def test_issuer_key_usage_without_cert_sign(self, pki: PKI, chain3: Hierarchy) -> None:
         """A CA whose keyUsage lacks keyCertSign cannot issue."""
         issuer = pki.intermediate(chain3.root, "No keyCertSign", key_usage=NO_CERT_SIGN)
         leaf = pki.leaf(issuer)
-        found = check_path(chain_of(leaf, issuer, chain3.root), T0)
+        found = judge(chain_of(leaf, issuer, chain3.root), T0)
         assert codes(found) == {("not-a-ca", "error")}
 
     def test_issuer_without_key_usage_is_fine(self, pki: PKI, chain3: Hierarchy) -> None:
         """keyCertSign is only required when keyUsage is present."""
         issuer = pki.intermediate(chain3.root, "No KU", key_usage=None)
         leaf = pki.leaf(issuer)
-        assert_clean(check_path(chain_of(leaf, issuer, chain3.root), T0))
+        assert_clean(judge(chain_of(leaf, issuer, chain3.root), T0))
 
     def test_path_length_exceeded(self, pki: PKI) -> None:
         """pathLen 0 on an intermediate with another intermediate below it is exceeded."""
@@ -203,7 +220,7 @@ class TestCheckPathIssuerRules:
         upper = pki.intermediate(root, "Upper", path_length=0)
         lower = pki.intermediate(upper, "Lower")
         leaf = pki.leaf(lower)
-        found = check_path(chain_of(leaf, lower, upper, root), T0)
+        found = judge(chain_of(leaf, lower, upper, root), T0)
         assert codes(found) == {("path-length", "error")}
         assert at_position(found, "path-length") == {2}
 
@@ -213,14 +230,14 @@ class TestCheckPathIssuerRules:
         upper = pki.intermediate(root, "Upper", path_length=1)
         lower = pki.intermediate(upper, "Lower", path_length=0)
         leaf = pki.leaf(lower)
-        assert_clean(check_path(chain_of(leaf, lower, upper, root), T0))
+        assert_clean(judge(chain_of(leaf, lower, upper, root), T0))
 
     def test_path_length_on_root_counts_every_intermediate(self, pki: PKI) -> None:
         """A root's pathLen 0 forbids any intermediate at all."""
         root = pki.root("Strict Root", path_length=0)
         inter = pki.intermediate(root)
         leaf = pki.leaf(inter)
-        found = check_path(chain_of(leaf, inter, root), T0)
+        found = judge(chain_of(leaf, inter, root), T0)
         assert codes(found) == {("path-length", "error")}
 
     def test_self_issued_intermediates_do_not_count_for_path_length(self, pki: PKI) -> None:
@@ -229,7 +246,7 @@ class TestCheckPathIssuerRules:
         old = pki.intermediate(root, "Rolling CA")
         rolled = pki.issue(old.cert.subject, new_key(), old, ca=True)  # self-issued, new key
         leaf = pki.leaf(rolled)
-        assert_clean(check_path(chain_of(leaf, rolled, old, root), T0))
+        assert_clean(judge(chain_of(leaf, rolled, old, root), T0))
 
     def test_name_constraints_violated(self, pki: PKI, chain3: Hierarchy) -> None:
         """A leaf outside an intermediate's permitted DNS subtree is a name-constraints error."""
@@ -238,7 +255,7 @@ class TestCheckPathIssuerRules:
             name_constraints=x509.NameConstraints([x509.DNSName("example.com")], None),
         )
         leaf = pki.leaf(inter, "hub.example.org")
-        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("name-constraints", "error")}
         assert "hub.example.org" in next(f.message for f in found)
 
@@ -253,7 +270,7 @@ class TestCheckPathIssuerRules:
             x509.Name([*acme, x509.NameAttribute(NameOID.COMMON_NAME, "hub")]),
             new_key(), inter, ca=False, san=[x509.DNSName("hub.example.org")],
         )
-        found = check_path(chain_of(leaf, inter, root), T0)
+        found = judge(chain_of(leaf, inter, root), T0)
         assert codes(found) == {("name-constraints", "error")}
         assert any("Outsider CA" in f.message for f in found)
 
@@ -266,7 +283,7 @@ class TestCheckPathIssuerRules:
             ),
         )
         leaf = pki.leaf(inter, "10.1.2.3")
-        assert_clean(check_path(chain_of(leaf, inter, chain3.root), T0))
+        assert_clean(judge(chain_of(leaf, inter, chain3.root), T0))
 
 
 class TestCheckPathExtendedKeyUsage:
@@ -288,12 +305,12 @@ class TestCheckPathExtendedKeyUsage:
             name("hub.example.org"), new_key(), chain3.intermediate, ca=False, eku=eku,
             san=[x509.DNSName("hub.example.org")],
         )
-        assert_clean(check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0))
+        assert_clean(judge(chain_of(leaf, chain3.intermediate, chain3.root), T0))
 
     def test_leaf_with_client_auth_only(self, pki: PKI, chain3: Hierarchy) -> None:
         """A leaf for clientAuth only cannot serve TLS."""
         leaf = pki.leaf(chain3.intermediate, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
-        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         assert codes(found) == {("ext-key-usage", "error")}
         assert at_position(found, "ext-key-usage") == {0}
 
@@ -301,7 +318,7 @@ class TestCheckPathExtendedKeyUsage:
         """An intermediate restricted to clientAuth cannot issue TLS server certificates."""
         inter = pki.intermediate(chain3.root, "Client CA", eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
         leaf = pki.leaf(inter)
-        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("ext-key-usage", "error")}
         assert at_position(found, "ext-key-usage") == {1}
 
@@ -310,7 +327,7 @@ class TestCheckPathWeakness:
     def test_small_ec_key(self, pki: PKI, chain3: Hierarchy) -> None:
         """A leaf on P-192 has a weak key."""
         leaf = pki.leaf(chain3.intermediate, key=new_key("ec192"))
-        found = check_path(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         assert codes(found) == {("weak-key", "warning")}
         assert at_position(found, "weak-key") == {0}
 
@@ -318,6 +335,6 @@ class TestCheckPathWeakness:
         """An intermediate with an RSA 1024 key has a weak key."""
         inter = pki.intermediate(chain3.root, "Small RSA", key=new_key("rsa1024"))
         leaf = pki.leaf(inter)
-        found = check_path(chain_of(leaf, inter, chain3.root), T0)
+        found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("weak-key", "warning")}
         assert at_position(found, "weak-key") == {1}

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import NOT_AFTER, PKI, T0, Issued, key_pem, new_key, pem, sha1_signed
 
 from certchain import (
+    Policy,
     LoadError,
     Material,
     TrustStore,
@@ -88,9 +89,12 @@ def anchors(*roots: Item) -> TrustStore:
 
 
 def verify(*items: Item, store: TrustStore, keys_in_file: Sequence[Any] = (),
-           **options: Any) -> Report:
-    """Judge *items* as one deployed file at T0."""
-    return verify_chain(deployed(*items, keys=keys_in_file), store=store, at=T0, **options)
+           keys: Material | None = None, **policy: Any) -> Report:
+    """Judge *items* as one deployed file at T0 (*policy*: other Policy fields)."""
+    return verify_chain(
+        deployed(*items, keys=keys_in_file), policy=Policy(store=store, at=T0, **policy),
+        keys=keys,
+    )
 
 
 def codes(report: Report) -> set[str]:
@@ -116,7 +120,7 @@ def assert_finding(
     assert len(found) == 1, [f"{f.code.value}: {f.message}" for f in report.findings]
     (finding,) = found
     assert finding.severity.value == severity, finding
-    assert finding.cert == cert, finding
+    assert finding.position == cert, finding
     assert naming in finding.message, finding.message
     return finding
 
@@ -229,7 +233,7 @@ class TestGoodChain:
     def test_good_chain_is_ok_with_root_included_only(self, good: Report) -> None:
         """A good chain ending with its root is ok; its only finding is root-included."""
         assert good.ok
-        assert [(f.code.value, f.severity.value, f.cert) for f in good.findings] == [
+        assert [(f.code.value, f.severity.value, f.position) for f in good.findings] == [
             ("root-included", "info", 3)
         ]
 
@@ -520,7 +524,7 @@ class TestIssuerRules:
 
         found = findings_of(report, "not-a-ca")
         assert found
-        assert {(f.severity.value, f.cert) for f in found} == {("error", 1)}
+        assert {(f.severity.value, f.position) for f in found} == {("error", 1)}
         assert all(subject_text(issuer.cert) in f.message for f in found)
         assert not report.ok
 
@@ -632,7 +636,7 @@ class TestValidity:
 
         report = verify(leaf, ca, four.upper, store=store)
 
-        assert {f.cert for f in findings_of(report, "expired")} == {0, 1}
+        assert {f.position for f in findings_of(report, "expired")} == {0, 1}
 
     def test_issuer_expires_first(self, pki: PKI, four: Four, store: TrustStore) -> None:
         """A CA expiring before the leaf it issued is issuer-expires-first, about the CA."""
@@ -977,13 +981,13 @@ class TestFindingShape:
     def test_cert_is_an_index_into_the_file(self, scenario: Report) -> None:
         """Every finding's cert is None or an index into the file's certificates."""
         for finding in scenario.findings:
-            assert finding.cert is None or 0 <= finding.cert < len(scenario.chain), finding
+            assert finding.position is None or 0 <= finding.position < len(scenario.chain), finding
 
     def test_message_names_its_certificate(self, scenario: Report) -> None:
         """A finding about a certificate names that certificate's subject."""
         for finding in scenario.findings:
-            if finding.cert is not None:
-                assert subject_text(scenario.chain[finding.cert]) in finding.message, finding
+            if finding.position is not None:
+                assert subject_text(scenario.chain[finding.position]) in finding.message, finding
 
     def test_message_is_one_sentence(self, scenario: Report) -> None:
         """Every message is one sentence, with a capital first and a full stop last."""
@@ -1037,7 +1041,7 @@ class TestVerifyFile:
         path = tmp_path / "hub-chained.crt"
         path.write_bytes(b"".join(i.pem for i in four.right_order))
 
-        report = verify_file(path, store=store, at=T0)
+        report = verify_file(path, policy=Policy(store=store, at=T0))
 
         assert report.source == path
         assert report.ok
@@ -1048,7 +1052,7 @@ class TestVerifyFile:
         path = tmp_path / "hub.der"
         path.write_bytes(four.leaf.cert.public_bytes(Encoding.DER))
 
-        report = verify_file(path, store=store, at=T0)
+        report = verify_file(path, policy=Policy(store=store, at=T0))
 
         assert errors(report) == {"missing-issuer"}
 
@@ -1056,8 +1060,11 @@ class TestVerifyFile:
         """A password-protected PKCS#12 bundle verifies with its password and its root trusted."""
         store = store_from_paths([testdata("formats", "trusted.pem")])
 
-        report = verify_file(testdata("formats", "bundle.pfx"), store=store, at=T0,
-                             password=b"certchain")
+        report = verify_file(
+            testdata("formats", "bundle.pfx"),
+            policy=Policy(store=store, at=T0),
+            password=b"certchain",
+        )
 
         assert report.ok
         assert report.roles == ("leaf", "intermediate", "root")
@@ -1069,7 +1076,7 @@ class TestVerifyFile:
 
         path = testdata("formats", "chain.p7b")
 
-        report = verify_file(path, store=store, at=T0)
+        report = verify_file(path, policy=Policy(store=store, at=T0))
 
         assert report.chain == tuple(c.cert for c in load_file(path).certs)
         assert report.complete
@@ -1080,20 +1087,23 @@ class TestVerifyFile:
         path.write_bytes(key_pem(new_key()))
 
         with pytest.raises(LoadError, match="no certificate"):
-            verify_file(path, store=store, at=T0)
+            verify_file(path, policy=Policy(store=store, at=T0))
 
     def test_missing_file_is_a_load_error(self, tmp_path: Path, store: TrustStore) -> None:
         """A file that does not exist raises LoadError."""
         with pytest.raises(LoadError, match="does not exist"):
-            verify_file(tmp_path / "absent.pem", store=store, at=T0)
+            verify_file(tmp_path / "absent.pem", policy=Policy(store=store, at=T0))
 
     def test_options_are_passed_on(self, tmp_path: Path, four: Four, store: TrustStore) -> None:
         """keys, hostname, strict and warn_days reach the judgement."""
         path = tmp_path / "hub-chained.crt"
         path.write_bytes(b"".join(i.pem for i in four.right_order))
 
-        report = verify_file(path, store=store, at=T0, keys=key_material(new_key()),
-                             hostname="other.example.org", strict=True, warn_days=100_000)
+        report = verify_file(
+            path,
+            policy=Policy(store=store, at=T0, hostname="other.example.org", strict=True, warn_days=100_000),
+            keys=key_material(new_key()),
+        )
 
         assert {"key-mismatch", "hostname-mismatch", "expires-soon"} <= codes(report)
 
@@ -1104,7 +1114,7 @@ class TestVerifyFile:
         path = tmp_path / "hub-chained.crt"
         path.write_bytes(b"".join(i.pem for i in reversed(four.right_order)))
 
-        report = verify_file(path, store=store, at=T0)
+        report = verify_file(path, policy=Policy(store=store, at=T0))
 
         assert [fingerprint(c) for c in report.chain] == [
             fingerprint(i.cert) for i in reversed(four.right_order)

@@ -14,19 +14,21 @@ from pathlib import Path
 import click
 
 from ..inventory import inspect_material
+from ..load import load_file, load_keys
+from ..model import Material, Role
 from ..report import inspect_text, paint, verify_dict, verify_text
-from ..verify import Report, verify_file
+from ..results import Report
+from ..verify import verify_file
 from .common import (
     AT_OPTION,
+    AUDIT_HINTS,
     EXIT_CODES_HELP,
     PASSWORD_FILE,
     BadInput,
     ExitCode,
+    Judging,
     colour_for,
     judging_options,
-    load_key,
-    load_one,
-    store_for,
     user_errors,
     with_password,
 )
@@ -39,13 +41,13 @@ from .common import (
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="Check that this private key belongs to the leaf.")
+@PASSWORD_FILE
 @judging_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file, one per line.")
 def verify(
     files: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
-    trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
-    warn_days: int, as_json: bool,
+    judging: Judging, as_json: bool,
 ) -> None:
     """
     Audit deployed chained files: everything wrong with each, in one run.
@@ -53,19 +55,15 @@ def verify(
     Each FILE is judged as a server would send it: its certificates in the
     order they stand.  Several files are judged one by one, with a summary.
     """
-    when = at or datetime.now(timezone.utc)
     with user_errors():
-        store = store_for(trust)
-        keys = with_password(password_file, lambda pw: load_key(key_path, pw))
+        policy = judging.policy()
+        keys = with_password(password_file, lambda pw: load_keys(key_path, password=pw))
     colour = colour_for()
     outcomes: list[bool | None] = []  # None: the file could not be read
     for path in files:
 
         def judge(password: bytes | None, path: Path = path) -> Report:
-            return verify_file(
-                path, store=store, at=when, keys=keys, password=password,
-                hostname=hostname, strict=strict, warn_days=warn_days,
-            )
+            return verify_file(path, policy=policy, keys=keys, password=password)
 
         try:
             with user_errors():
@@ -76,13 +74,15 @@ def verify(
             continue
         outcomes.append(report.ok)
         if as_json:
-            click.echo(json.dumps(verify_dict(report, str(path))))
+            click.echo(json.dumps(verify_dict(report, str(path), AUDIT_HINTS)))
         else:
             repair = (
-                _repair_command(path, report, trust, password_file, at)
+                _repair_command(path, report, judging, password_file)
                 if report.repairable else None
             )
-            click.echo(verify_text(report, str(path), when, colour=colour, repair=repair))
+            click.echo(verify_text(
+                report, str(path), judging.at, colour=colour, repair=repair, hints=AUDIT_HINTS
+            ))
     if len(files) > 1:
         good = outcomes.count(True)
         bad = outcomes.count(False)
@@ -115,7 +115,7 @@ def inspect(
     colour = colour_for()
     for path in files:
         with user_errors():
-            material = with_password(password_file, partial(load_one, path))
+            material = with_password(password_file, partial(_load, path))
         items = inspect_material(material, when)
         if as_json:
             click.echo(json.dumps({"file": str(path), **items}))
@@ -125,9 +125,12 @@ def inspect(
             click.echo(inspect_text(items, colour=colour), nl=False)
 
 
+def _load(path: Path, password: bytes | None) -> Material:
+    return load_file(path, password=password)
+
+
 def _repair_command(
-    path: Path, report: Report, trust: tuple[Path, ...], password_file: Path | None,
-    at: datetime | None,
+    path: Path, report: Report, judging: Judging, password_file: Path | None
 ) -> str:
     """
     The exact `certchain build` command that writes *path*'s chain correctly.
@@ -137,13 +140,13 @@ def _repair_command(
     chain goes to a new file beside it.
     """
     words = ["certchain", "build", str(path)]
-    for anchor in trust:
+    for anchor in judging.trust:
         words += ["--trust", str(anchor)]
     if password_file is not None:
         words += ["--password-file", str(password_file)]
-    if at is not None:
-        words += ["--at", at.strftime("%Y-%m-%dT%H:%M:%SZ")]
-    if "root" not in report.roles:
+    if judging.at_given:
+        words += ["--at", judging.at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    if Role.ROOT not in report.roles:
         words.append("--no-root")
     if report.rewritable:
         words += ["-o", str(path), "--force"]

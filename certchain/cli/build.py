@@ -1,34 +1,35 @@
 """
-``certchain build``: from a pile of CA files to a verified chained file.
+``certchain build``: from a pile of CA files to a verified chained certificate.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from ..build import BuildResult, build_chain
+from ..build import build_chain
 from ..deploy import served_files
 from ..errors import OutputExistsError
-from ..load import load_file, load_files, sibling_key
+from ..load import load_file, load_files, load_keys
 from ..model import Material
 from ..report import build_dict, build_text
+from ..results import BuildResult
 from ..snippets import render
 from ..write import chain_pem, write_file
 from .common import (
     COMBINED_OPTION,
     EXIT_CODES_HELP,
     FORMAT_OPTION,
+    HINTS,
+    PASSWORD_FILE,
     ExitCode,
+    Judging,
     check_format,
-    combined_file,
+    combined_output,
     judging_options,
-    load_key,
-    store_for,
     user_errors,
     with_password,
 )
@@ -42,6 +43,7 @@ from .common import (
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="The host's private key (default: a key among the inputs, "
                    "else HOST-STEM.key beside HOST).")
+@PASSWORD_FILE
 @judging_options
 @click.option("--no-root", is_flag=True, help="Leave the self-signed root out of the output.")
 @click.option("-o", "--output", help="Where to write the chained file ('-' for stdout). "
@@ -52,9 +54,8 @@ from .common import (
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def build(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
-    trust: tuple[Path, ...], at: datetime | None, hostname: str | None, strict: bool,
-    no_root: bool, output: str | None, force: bool, format_name: str,
-    combined: Path | None, warn_days: int, as_json: bool,
+    judging: Judging, no_root: bool, output: str | None, force: bool, format_name: str,
+    combined: Path | None, as_json: bool,
 ) -> None:
     """
     Build a verified chained certificate from HOST and the CA files INPUTS.
@@ -67,25 +68,23 @@ def build(
         raise click.UsageError("--json cannot be combined with -o - (both use stdout).")
     check_format(format_name, combined)
     target = None if output == "-" else Path(output or _default_output(host)).absolute()
-    when = at or datetime.now(timezone.utc)
     with user_errors():
-        store = store_for(trust)
+        policy = judging.policy()
         host_material, others, keys = with_password(
-            password_file, lambda pw: _load_build_inputs(host, inputs, key_path, pw)
+            password_file, lambda pw: _load_inputs(host, inputs, key_path, pw)
         )
         # Refused before any work, but after the inputs: a missing input is
         # the more useful message.  write_file checks again, atomically.
         if target is not None and not force and target.exists():
             raise OutputExistsError(target)
         result = build_chain(
-            host_material, others, store=store, at=when, keys=keys, hostname=hostname,
-            strict=strict, include_root=not no_root, warn_days=warn_days,
+            host_material, others, policy=policy, keys=keys, include_root=not no_root
         )
         written, snippet = _write_result(result, target, force, format_name, combined)
     if as_json:
-        click.echo(json.dumps(build_dict(result, written, snippet), indent=2))
+        click.echo(json.dumps(build_dict(result, written, snippet, HINTS), indent=2))
     else:
-        text = build_text(result, host, written, snippet, format_name)
+        text = build_text(result, host, written, snippet, format_name, HINTS)
         click.echo(text, nl=False, err=target is None)
     if not result.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
@@ -95,16 +94,13 @@ def _default_output(host: Path) -> Path:
     return host.with_name(f"{host.stem}-chained.crt")
 
 
-def _load_build_inputs(
+def _load_inputs(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password: bytes | None
 ) -> tuple[Material, Material, Material | None]:
     host_material = load_file(host, password=password)
     others = load_files(inputs, password=password)
-    keys = load_key(key_path, password)
-    if key_path is None and not host_material.keys and not others.keys:
-        sibling = sibling_key(host)
-        if sibling is not None and sibling not in inputs:
-            keys = load_file(sibling, password=password)
+    found = Material.merge([host_material, others])
+    keys = load_keys(key_path, password=password, found=found, beside=host, skip=inputs)
     return host_material, others, keys
 
 
@@ -123,10 +119,8 @@ def _write_result(
     # Everything that can refuse (a path the format cannot express, a
     # missing key, an existing file) is settled before anything is written.
     snippet = render(format_name, served_files(target, result.key, combined=combined))
-    pair = combined_file(combined, result.output_chain, result.key, force)
+    pair = combined_output(combined, result.output_chain, result.key, force)
     write_file(target, data, overwrite=force)
     if pair is not None:
         write_file(*pair, overwrite=force, mode=0o600)
     return str(target), snippet
-
-

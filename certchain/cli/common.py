@@ -8,25 +8,39 @@ line on stderr and exit code 2.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from ..errors import CertchainError, LoadError, OutputExistsError, PasswordRequired
-from ..load import load_file
-from ..model import Chain, LoadedKey, Material, TrustStore
+from .. import deploy
+from ..errors import CertchainError, KeyRequired, LoadError, PasswordRequired
+from ..findings import Remedy
+from ..model import Chain, LoadedKey
+from ..policy import WARN_DAYS, Policy
+from ..report import Hints
 from ..snippets import RENDERERS
 from ..trust import certifi_store, store_from_paths
-from ..write import combined_pem
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")
+
+#: How the commands spell the remedies findings name (report.message adds them).
+HINTS: Hints = {
+    Remedy.TRUST_ROOT: "--trust ROOT.crt",
+    Remedy.GIVE_KEY: "--key FILE",
+    Remedy.LEAVE_OUT_ROOT: "--no-root",
+    Remedy.FIX_HOSTNAME: "--hostname",
+}
+#: For commands without --no-root (verify, config, doctor): the build that does it.
+AUDIT_HINTS: Hints = {**HINTS, Remedy.LEAVE_OUT_ROOT: "certchain build --no-root"}
 
 
 class ExitCode(enum.IntEnum):
@@ -105,29 +119,62 @@ COMBINED_OPTION = click.option(
 )
 
 
+@dataclass(frozen=True)
+class Judging:
+    """The options every judging command shares, read once; :meth:`policy` builds the value."""
+
+    trust: tuple[Path, ...]
+    at: datetime  # --at, else the time the command started
+    at_given: bool  # whether --at was given (repair commands repeat it)
+    hostname: str | None
+    strict: bool
+    warn_days: int
+    max_depth: int | None
+
+    def policy(self) -> Policy:
+        """Return the policy (reads the trust store: call inside :func:`user_errors`)."""
+        store = store_from_paths(self.trust) if self.trust else certifi_store()
+        return Policy(
+            store=store, at=self.at, hostname=self.hostname, strict=self.strict,
+            warn_days=self.warn_days, max_intermediates=self.max_depth,
+        )
+
+
+_JUDGING_OPTIONS = (
+    click.option("--trust", multiple=True, type=click.Path(path_type=Path),
+                 help="Trust only these anchors (PEM bundle or directory; repeatable) "
+                      "instead of certifi's bundle."),
+    AT_OPTION,
+    click.option("--hostname", help="Also check that the leaf covers NAME "
+                                    "(DNS name or IP address)."),
+    click.option("--strict", is_flag=True,
+                 help="Make the strict web-PKI verdict an error, not a warning."),
+    click.option("--warn-days", type=click.IntRange(min=0), default=WARN_DAYS,
+                 show_default=True,
+                 help="Warn when a certificate expires within this many days."),
+    click.option("--max-depth", type=click.IntRange(min=0), default=None,
+                 help="Refuse paths with more than N intermediates (self-issued ones "
+                      "do not count)."),
+)
+
+
 def judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options `build` and `verify` share: trust, time, name, strictness."""
-    decorators = [
-        PASSWORD_FILE,
-        click.option("--trust", multiple=True, type=click.Path(path_type=Path),
-                     help="Trust only these anchors (PEM bundle or directory; repeatable) "
-                          "instead of certifi's bundle."),
-        AT_OPTION,
-        click.option("--hostname", help="Also check that the leaf covers NAME "
-                                        "(DNS name or IP address)."),
-        click.option("--strict", is_flag=True,
-                     help="Make cryptography's web-PKI verifier's objection an error."),
-        click.option("--warn-days", type=click.IntRange(min=0), default=30,
-                     show_default=True,
-                     help="Warn when a certificate expires within this many days."),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    """Declare the judging options once, and hand the command one ``judging`` value."""
 
+    @functools.wraps(command)
+    def collect(
+        *args: Any, trust: tuple[Path, ...], at: datetime | None, hostname: str | None,
+        strict: bool, warn_days: int, max_depth: int | None, **kwargs: Any,
+    ) -> Any:
+        judging = Judging(
+            trust=trust, at=at or datetime.now(timezone.utc), at_given=at is not None,
+            hostname=hostname, strict=strict, warn_days=warn_days, max_depth=max_depth,
+        )
+        return command(*args, judging=judging, **kwargs)
 
-def store_for(trust: tuple[Path, ...]) -> TrustStore:
-    return store_from_paths(trust) if trust else certifi_store()
+    for decorator in reversed(_JUDGING_OPTIONS):
+        collect = decorator(collect)
+    return collect
 
 
 def with_password(password_file: Path | None, load: Callable[[bytes | None], T]) -> T:
@@ -162,31 +209,16 @@ def check_format(format_name: str, combined: Path | None) -> None:
         )
 
 
-def combined_file(
+def combined_output(
     path: Path | None, chain: Chain, key: LoadedKey | None, force: bool
 ) -> tuple[Path, bytes] | None:
-    """What --combined writes (chain + key, for HAProxy), checked but not yet written."""
+    """What --combined writes, checked but not yet written; no key is a usage error."""
     if path is None:
         return None
-    if key is None:
-        raise LoadError(None, "--combined needs the private key: pass --key FILE.")
-    path = path.absolute()
-    if not force and path.exists():
-        raise OutputExistsError(path)
-    return path, combined_pem(chain, key.key)
-
-
-def load_one(path: Path, password: bytes | None) -> Material:
-    return load_file(path, password=password)
-
-
-def load_key(key_path: Path | None, password: bytes | None) -> Material | None:
-    if key_path is None:
-        return None
-    keys = load_file(key_path, password=password)
-    if not keys.keys:
-        raise LoadError(key_path, "holds no private key (given with --key).")
-    return keys
+    try:
+        return deploy.combined_output(path, chain, key, overwrite=force)
+    except KeyRequired as exc:
+        raise click.UsageError("--combined needs the private key: pass --key FILE.") from exc
 
 
 def colour_for(*, err: bool = False) -> bool:

@@ -1,0 +1,375 @@
+"""
+The one judgement every command shares.
+
+From a leaf, a pile of candidate certificates, the keys at hand and a
+:class:`~certchain.policy.Policy`: search the paths, judge each, choose one,
+diagnose the dead ends, match the key, check the hostname and give the strict
+verdict.  ``build``, ``verify`` and ``doctor`` are views of this judgement:
+each adds only what concerns its own input (a bundle's unused certificates, a
+file's order), and names the certificates its own way (a :data:`Naming`).
+Pure: nothing is read, printed or timed here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from .certs import (
+    Identity,
+    ca_issuer_urls,
+    identity,
+    is_ca,
+    is_self_issued,
+    is_self_signed,
+    path_roles,
+)
+from .errors import AmbiguousLeaf, LoadError
+from .findings import (
+    CertName,
+    Code,
+    Finding,
+    Remedy,
+    Severity,
+    by_severity,
+    issuer_text,
+    sentence,
+    subject_text,
+)
+from .graph import (
+    BUDGET_REASON,
+    MAX_SIGNATURE_CHECKS,
+    CertPool,
+    DeadEnd,
+    SignatureChecks,
+    build_chains,
+)
+from .keys import key_matches
+from .model import Chain, LoadedKey, Material, Role, fingerprint
+from .names import all_names, covers_hostname, name_key, san_names
+from .policy import Policy
+from .rules import check_path
+from .strict import pedantic_objections, strict_objection
+
+#: How a result names the certificates of a path (leaf first), one name each.
+Naming = Callable[[Chain], tuple[CertName, ...]]
+
+
+def describe(role: str, cert: x509.Certificate) -> str:
+    """
+    Name a certificate for a message.
+
+    ``the leaf (CN=example.com)``, ``the root (...)``, and for a numbered role
+    ``intermediate 1 (CN=R11)``.
+    """
+    article = "" if role[-1:].isdigit() else "the "
+    return f"{article}{role} ({subject_text(cert)})"
+
+
+def path_naming(chain: Chain) -> tuple[CertName, ...]:
+    """Name each certificate by its place in *chain*: the leaf, intermediate 1, the root."""
+    return tuple(
+        CertName(describe(f"intermediate {i}" if role is Role.INTERMEDIATE else role.value, c), i)
+        for i, (c, role) in enumerate(zip(chain, path_roles(chain)))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The judgement of one leaf: its chosen path and every finding about it."""
+
+    leaf: x509.Certificate
+    path: Chain  # leaf first: the chosen path, or the deepest partial one
+    names: tuple[CertName, ...]  # how the findings name each certificate of `path`
+    complete: bool  # the path ends at a trust anchor
+    trusted: bool  # ... and that anchor is in the trust store
+    key: LoadedKey | None  # the key that matches the leaf, if one was at hand
+    findings: tuple[Finding, ...]  # errors first
+    paths: tuple[Chain, ...]  # every complete path found
+    explored: frozenset[str]  # fingerprints of every certificate the search reached
+    signatures: SignatureChecks  # the links already checked
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The role of each certificate of `path`."""
+        return path_roles(self.path)
+
+
+def assess(
+    leaf: x509.Certificate,
+    candidates: Sequence[x509.Certificate],
+    policy: Policy,
+    *,
+    keys: Sequence[LoadedKey] = (),
+    naming: Naming = path_naming,
+) -> Assessment:
+    """
+    Judge *leaf* with *candidates* as possible issuers, under *policy*.
+
+    Self-signed candidates are anchors too: a path may end at one, with an
+    ``untrusted-root`` finding (an error when the store was chosen by the
+    user).  The key that matches the leaf is looked for among *keys*; when
+    none does, that is a ``key-mismatch`` error (no keys: no finding).
+    """
+    store = policy.store
+    pool = CertPool(candidates)
+    for root in store.roots:
+        pool.add(root)
+    trusted_ids = {identity(r) for r in store.roots}
+    self_signed = [c for c in candidates if is_self_signed(c)]
+    search = build_chains(leaf, pool, [*store.roots, *self_signed])
+
+    judged = [
+        (chain, names, _judge(chain, names, policy, trusted_ids))
+        for chain in search.chains
+        for names in [naming(chain)]
+    ]
+    if judged:
+        path, names, found = min(
+            judged, key=lambda item: _preference(item[0], item[2], trusted_ids)
+        )
+        complete = True
+    else:
+        dead = _deepest(search.dead_ends, leaf)
+        path, names = dead.path, naming(dead.path)
+        found = [*check_path(path, policy, names), _missing_link(dead, names[-1], policy)]
+        complete = False
+    trusted = complete and identity(path[-1]) in trusted_ids
+    found += _issuer_expiry(path, names)
+    if policy.hostname is not None and not covers_hostname(leaf, policy.hostname):
+        found.append(_hostname_mismatch(leaf, names[0], policy.hostname))
+    key = next((k for k in keys if key_matches(k.key, leaf)), None)
+    if keys and key is None:
+        found.append(_key_mismatch(keys, names[0]))
+    if complete and not any(f.severity is Severity.ERROR for f in found):
+        found += _strict_findings(path, names, policy)
+    explored = {fingerprint(c) for chain in search.chains for c in chain}
+    explored |= {fingerprint(c) for d in search.dead_ends for c in d.path}
+    return Assessment(
+        leaf=leaf, path=path, names=names, complete=complete, trusted=trusted, key=key,
+        findings=by_severity(found), paths=search.chains, explored=frozenset(explored),
+        signatures=search.signatures,
+    )
+
+
+# ------------------------------------------------------------------ the leaf
+
+
+def pick_leaf(host: Material) -> x509.Certificate:
+    """
+    Return the end-entity certificate of a host file.
+
+    With one certificate, that one.  With several (a "fullchain" file in any
+    order), the one no other certificate in the file names as its issuer,
+    preferring a certificate that is not a CA.
+
+    Raises:
+        LoadError: the file holds no certificate.
+        AmbiguousLeaf: more than one certificate qualifies.
+    """
+    certs = list({c.sha256: c.cert for c in host.certs}.values())
+    if not certs:
+        path = host.keys[0].source.path if host.keys else None
+        raise LoadError(
+            path,
+            "holds no certificate: the first input must be the host certificate.",
+        )
+    if len(certs) == 1:
+        return certs[0]
+    issuers = {name_key(c.issuer) for c in certs if not is_self_issued(c)}
+    tips = [c for c in certs if name_key(c.subject) not in issuers]
+    end_entities = [c for c in tips if not is_ca(c)] or tips
+    if len(end_entities) == 1:
+        return end_entities[0]
+    subjects = ", ".join(subject_text(c) for c in end_entities) or "none"
+    raise AmbiguousLeaf(
+        host.certs[0].source.path,
+        f"holds {len(certs)} certificates but no single host certificate among "
+        f"them (candidates: {subjects}): pass the host certificate's own file first.",
+    )
+
+
+def deployed_leaf(material: Material) -> x509.Certificate:
+    """
+    Return the leaf of a deployed file: its end-entity certificate, else the first.
+
+    A file of CA certificates with no end entity (a chain file) is judged
+    from its first certificate, as a server would send it.
+    """
+    try:
+        leaf = pick_leaf(material)
+    except AmbiguousLeaf:
+        return material.certs[0].cert
+    first = material.certs[0].cert
+    return first if is_ca(leaf) and leaf != first and is_ca(first) else leaf
+
+
+# ------------------------------------------------------------------ judging
+
+
+def _judge(
+    chain: Chain, names: tuple[CertName, ...], policy: Policy,
+    trusted_ids: set[Identity],
+) -> list[Finding]:
+    found = check_path(chain, policy, names)
+    limit = policy.max_intermediates
+    if limit is not None:
+        # Counted as cryptography's max_chain_depth and RFC 5280 6.1 count
+        # them: not the leaf, not the anchor, not self-issued certificates.
+        count = sum(1 for c in chain[1:-1] if not is_self_issued(c))
+        if count > limit:
+            found.append(Finding(
+                Code.CHAIN_TOO_LONG, Severity.ERROR,
+                f"The path has {count} intermediates, more than the {limit} "
+                "allowed: use a shorter path.",
+            ))
+    if identity(chain[-1]) not in trusted_ids:
+        found.append(_untrusted(chain, names[-1], policy))
+    return found
+
+
+def _untrusted(chain: Chain, name: CertName, policy: Policy) -> Finding:
+    store = policy.store
+    if store.explicit:
+        return Finding(
+            Code.UNTRUSTED_ROOT, Severity.ERROR,
+            f"The chain ends at {name}, which is not among the trust anchors given "
+            f"({store.origin}): give the right root as a trust anchor.",
+            name.position, Remedy.TRUST_ROOT,
+        )
+    return Finding(
+        Code.UNTRUSTED_ROOT, Severity.WARNING,
+        f"The chain ends at {name}, which is not in the trust store "
+        f"({store.origin}): fine for a private CA whose root your clients "
+        "trust, otherwise browsers will refuse it.", name.position,
+    )
+
+
+def _preference(
+    chain: Chain, found: list[Finding], trusted_ids: set[Identity]
+) -> tuple[object, ...]:
+    """Sort key: valid first, then trusted, shortest, latest expiry, fingerprint."""
+    errors = sum(1 for f in found if f.severity is Severity.ERROR)
+    expiries = sorted(c.not_valid_after_utc.timestamp() for c in chain)
+    return (
+        errors > 0,
+        identity(chain[-1]) not in trusted_ids,
+        len(chain),
+        errors,
+        [-t for t in expiries],
+        [fingerprint(c) for c in chain],
+    )
+
+
+def _issuer_expiry(path: Chain, names: tuple[CertName, ...]) -> list[Finding]:
+    found = []
+    for (child, child_name), (issuer, issuer_name) in itertools.pairwise(zip(path, names)):
+        if issuer.not_valid_after_utc < child.not_valid_after_utc:
+            found.append(Finding(
+                Code.ISSUER_EXPIRES_FIRST, Severity.WARNING,
+                f"{sentence(issuer_name.text)} expires on "
+                f"{issuer.not_valid_after_utc:%Y-%m-%d}, before {child_name} "
+                f"({child.not_valid_after_utc:%Y-%m-%d}) that it issued: the chain "
+                "stops working then; plan the renewal.", issuer_name.position,
+            ))
+    return found
+
+
+def _strict_findings(path: Chain, names: tuple[CertName, ...], policy: Policy) -> list[Finding]:
+    """The strict web-PKI verdict: cryptography's, then the rules it leaves out."""
+    severity = Severity.ERROR if policy.strict else Severity.WARNING
+    found = []
+    objection = strict_objection(path, policy.at, policy.hostname)
+    if objection is not None:
+        found.append(Finding(
+            Code.STRICT_POLICY, severity,
+            f"cryptography's web-PKI verifier rejects the chain: {objection}.",
+        ))
+    for index, reason in pedantic_objections(path):
+        found.append(Finding(
+            Code.STRICT_POLICY, severity,
+            f"{sentence(names[index].text)} breaks a web-PKI rule: {reason}.",
+            names[index].position,
+        ))
+    return found
+
+
+# ------------------------------------------------------------------ dead ends
+
+
+def _deepest(dead_ends: tuple[DeadEnd, ...], leaf: x509.Certificate) -> DeadEnd:
+    """The longest partial path; the first found among equals."""
+    if not dead_ends:
+        return DeadEnd((leaf,), ())
+    return max(dead_ends, key=lambda d: len(d.path))  # max keeps the first
+
+
+def _missing_link(dead: DeadEnd, name: CertName, policy: Policy) -> Finding:
+    chain = dead.path
+    cert = chain[-1]
+    if dead.too_long:
+        return Finding(
+            Code.CHAIN_TOO_LONG, Severity.ERROR,
+            f"The path from the leaf is still not at a trust anchor after {len(chain)} "
+            f"certificates (at {name}): clients give up on such chains; check for "
+            "cross-signs that loop through many CAs and leave the extra ones out.",
+            name.position,
+        )
+    if dead.rejected and all(r.reason == BUDGET_REASON for r in dead.rejected):
+        return Finding(
+            Code.MISSING_ISSUER, Severity.ERROR,
+            f"certchain stopped after {MAX_SIGNATURE_CHECKS} signature checks before "
+            f"finding the issuer of {name} among {len(dead.rejected)} certificates named "
+            f"{issuer_text(cert)}: leave the unrelated copies out of the inputs.",
+            name.position,
+        )
+    if dead.rejected:
+        reasons = "; ".join(
+            f"{subject_text(r.candidate)} ({fingerprint(r.candidate)[:16]}): {r.reason}"
+            for r in dead.rejected[:3]
+        )
+        if len(dead.rejected) > 3:
+            reasons += f"; and {len(dead.rejected) - 3} more"
+        return Finding(
+            Code.BAD_SIGNATURE, Severity.ERROR,
+            f"{sentence(name.text)} names {issuer_text(cert)} as its issuer, but no "
+            f"certificate of that name signed it ({reasons}): the issuer given is a "
+            "different CA with the same name, or the certificate is damaged; get the "
+            "matching intermediate from your certificate authority.", name.position,
+        )
+    urls = ca_issuer_urls(cert)
+    fetch = f"download it from {urls[0]} and add it to the inputs" if urls else (
+        "get it from your certificate authority and add it to the inputs"
+    )
+    return Finding(
+        Code.MISSING_ISSUER, Severity.ERROR,
+        f"No issuer found for {name}: its issuer {issuer_text(cert)} is neither "
+        f"among the inputs nor in the trust store ({policy.store.origin}); {fetch}.",
+        name.position,
+    )
+
+
+# ------------------------------------------------------------- name and key
+
+
+def _hostname_mismatch(leaf: x509.Certificate, name: CertName, hostname: str) -> Finding:
+    covered = ", ".join(all_names(san_names(leaf))) or "no subjectAltName at all"
+    return Finding(
+        Code.HOSTNAME_MISMATCH, Severity.ERROR,
+        f"{sentence(name.text)} does not cover {hostname} (it covers: {covered}): "
+        "use the certificate issued for this host, or check the name asked for.",
+        name.position, Remedy.FIX_HOSTNAME,
+    )
+
+
+def _key_mismatch(keys: Sequence[LoadedKey], name: CertName) -> Finding:
+    where = ", ".join(sorted({str(k.source) for k in keys}))
+    return Finding(
+        Code.KEY_MISMATCH, Severity.ERROR,
+        f"The private key given ({where}) does not belong to {name}: find the key "
+        "generated with this certificate's request, or re-issue the certificate.",
+        name.position,
+    )
