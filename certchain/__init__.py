@@ -39,6 +39,7 @@ from .results import BuildResult, Report
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
 from .trust import certifi_store, store_from_paths
+from .served import assess_served
 from .verify import verify_chain, verify_file
 from .write import chain_pem, write_chain, write_file
 
@@ -78,6 +79,7 @@ __all__ = [
     "WriteError",
     "apply_config_edit",
     "assess",
+    "assess_served",
     "build_chain",
     "build_chains",
     "certifi_store",

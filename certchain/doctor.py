@@ -3,7 +3,7 @@ Diagnose a JupyterHub configuration: its TLS files and the settings that the
 JupyterHub troubleshooting page warns about.
 
 The configuration is parsed, never executed (:mod:`certchain.jhconfig`).
-The chain named by ``c.JupyterHub.ssl_cert`` is judged by ``verify``'s own
+The chain named by ``c.JupyterHub.ssl_cert`` is judged by the core's own
 code, with the key named by ``c.JupyterHub.ssl_key``.  This module reads the
 files the configuration names (their content and permissions).
 """
@@ -25,7 +25,7 @@ from .load import load_file
 from .model import Material
 from .policy import Policy
 from .results import Report
-from .verify import verify_chain
+from .served import assess_served
 
 # Spawners that start single-user servers outside the hub's host (or network
 # namespace), which then cannot reach a hub listening on loopback.
@@ -76,7 +76,7 @@ def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None
     if cert_path is not None and _readable(cert_path, "ssl_cert", found):
         try:
             chain_material = load_file(cert_path, password=password)
-            report = verify_chain(chain_material, policy=policy, keys=keys)
+            report = assess_served(chain_material, policy=policy, keys=keys)
         except CertchainError as exc:
             found.append(Finding(
                 Code.FILE_UNREADABLE, Severity.ERROR,

@@ -16,8 +16,8 @@ from ..findings import Severity
 from ..load import load_file, load_keys
 from ..model import Material
 from ..report import finding_lines, verify_dict, verify_text
+from ..served import assess_served
 from ..snippets import render
-from ..verify import verify_chain
 from ..write import write_file
 from .common import (
     AUDIT_HINTS,
@@ -68,7 +68,7 @@ def config(
         material, keys = with_password(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
-        report = verify_chain(material, policy=policy, keys=keys)
+        report = assess_served(material, policy=policy, keys=keys)
     colour = colour_for(err=True)
     if not report.ok:
         text = verify_text(report, str(chain_path), judging.at, colour=colour, hints=AUDIT_HINTS)
