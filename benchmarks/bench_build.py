@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from certchain import LoadedCert, Material, Source, TrustStore, build_chain  # noqa: E402
+from certchain import LoadedCert, Material, Policy, Source, TrustStore, build_chain  # noqa: E402
 from certchain.model import Format  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -93,7 +93,7 @@ def main() -> None:
     timings = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        result = build_chain(host, candidates, store=store, at=AT)
+        result = build_chain(host, candidates, policy=Policy(store=store, at=AT))
         timings.append(time.perf_counter() - started)
     assert [c.subject for c in result.chain] == [leaf.subject, inter.subject, root.subject]
 

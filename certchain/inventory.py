@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from . import extensions
+from .certs import oid_name
 from .findings import issuer_text, subject_text
 from .keys import describe_key, key_matches
 from .model import LoadedCert, LoadedKey, Material, serial_number, utc_iso
@@ -36,10 +37,7 @@ def inspect_material(material: Material, at: datetime) -> dict[str, list[dict[st
 def _cert(loaded: LoadedCert, at: datetime) -> dict[str, Any]:
     cert = loaded.cert
     constraints = extensions.get(cert, x509.BasicConstraints)
-    try:
-        signature = cert.signature_algorithm_oid._name
-    except Exception:  # an OID cryptography cannot name
-        signature = cert.signature_algorithm_oid.dotted_string
+    signature = oid_name(cert.signature_algorithm_oid)
     ski = extensions.get(cert, x509.SubjectKeyIdentifier)
     aki = extensions.get(cert, x509.AuthorityKeyIdentifier)
     return {
