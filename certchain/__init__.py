@@ -36,10 +36,10 @@ from .load import load_bytes, load_file, load_files, load_keys, sibling_key
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
 from .policy import Policy
 from .results import BuildResult, Report
+from .served import assess_served
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
 from .trust import certifi_store, store_from_paths
-from .served import assess_served
 from .verify import verify_chain, verify_file
 from .write import chain_pem, write_chain, write_file
 

@@ -268,7 +268,7 @@ def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -
         return None
     if not bind.evaluated or not isinstance(bind.value, str):
         found.append(_unevaluated(settings, ("bind_url",), (
-            "the host name to check the certificate for comes from it (or pass --hostname)"
+            "the host name to check the certificate for comes from it (or name the host)"
         )))
         return None
     host = urlsplit(bind.value).hostname

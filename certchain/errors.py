@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .findings import Remedy
+
 
 class CertchainError(Exception):
-    """Base class for conditions that stop certchain from producing a result."""
+    """
+    Base class for conditions that stop certchain from producing a result.
+
+    The message says the fix in plain words; *remedy* names it for a front
+    end that has an option for it (the CLI adds its flag).
+    """
+
+    remedy: Remedy | None = None
 
 
 class LoadError(CertchainError):
@@ -33,11 +42,12 @@ class LoadError(CertchainError):
 class PasswordRequired(LoadError):
     """A PKCS#12 file or an encrypted key needs a password."""
 
+    remedy = Remedy.GIVE_PASSWORD
+
     def __init__(self, path: Path | None, *, block: int | None = None) -> None:
         super().__init__(
             path,
-            "is encrypted and needs a password: pass --password-file FILE "
-            "or set CERTCHAIN_KEY_PASSWORD.",
+            "is encrypted and needs a password: give the password.",
             block=block,
         )
 
@@ -45,11 +55,12 @@ class PasswordRequired(LoadError):
 class BadPassword(LoadError):
     """The password given does not decrypt a PKCS#12 file or a key."""
 
+    remedy = Remedy.GIVE_PASSWORD
+
     def __init__(self, path: Path | None, *, block: int | None = None) -> None:
         super().__init__(
             path,
-            "the password does not decrypt it: check --password-file or "
-            "CERTCHAIN_KEY_PASSWORD.",
+            "the password does not decrypt it: check the password given.",
             block=block,
         )
 
@@ -65,11 +76,13 @@ class TrustStoreError(CertchainError):
 class OutputExistsError(CertchainError):
     """The output file exists and overwriting was not allowed."""
 
+    remedy = Remedy.ALLOW_OVERWRITE
+
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(
-            f"{path}: already exists; pass --force to replace it, "
-            "or -o to write elsewhere."
+            f"{path}: already exists, and is replaced only when asked: allow it, "
+            "or write elsewhere."
         )
 
 

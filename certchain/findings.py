@@ -109,6 +109,8 @@ class Remedy(enum.Enum):
     GIVE_KEY = "give-key"  # name the private key
     LEAVE_OUT_ROOT = "leave-out-root"  # leave the root out of the chained file
     FIX_HOSTNAME = "fix-hostname"  # ask for the name the leaf covers
+    GIVE_PASSWORD = "give-password"  # the password of an encrypted key or PKCS#12 file
+    ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ def store_from_paths(paths: Sequence[Path]) -> TrustStore:
         else:
             roots.extend(_read_file(path, strict=True))
     if not roots:
-        raise TrustStoreError("the trust store is empty: --trust named no certificate.")
+        raise TrustStoreError("the trust store is empty: no certificate was given as an anchor.")
     # A directory such as /etc/ssl/certs holds each root several times (the
     # file, its hash links, the bundle): keep one of each.
     roots = list({fingerprint(r): r for r in roots}.values())
@@ -86,7 +86,7 @@ def _read_file(path: Path, *, strict: bool) -> list[x509.Certificate]:
     except LoadError as exc:
         if not strict:
             return []
-        raise TrustStoreError(f"{exc} (in --trust)") from exc
+        raise TrustStoreError(f"{exc} (in the trust anchors given)") from exc
     if strict and not material.certs:
-        raise TrustStoreError(f"{path}: holds no certificate (in --trust).")
+        raise TrustStoreError(f"{path}: holds no certificate (in the trust anchors given).")
     return [c.cert for c in material.certs]

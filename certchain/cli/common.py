@@ -38,6 +38,8 @@ HINTS: Hints = {
     Remedy.GIVE_KEY: "--key FILE",
     Remedy.LEAVE_OUT_ROOT: "--no-root",
     Remedy.FIX_HOSTNAME: "--hostname",
+    Remedy.GIVE_PASSWORD: f"--password-file FILE or ${PASSWORD_ENV}",
+    Remedy.ALLOW_OVERWRITE: "--force replaces it; -o writes elsewhere",
 }
 #: For commands without --no-root (verify, config, doctor): the build that does it.
 AUDIT_HINTS: Hints = {**HINTS, Remedy.LEAVE_OUT_ROOT: "certchain build --no-root"}
@@ -63,7 +65,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except CertchainError as exc:
-        raise BadInput(str(exc)) from exc
+        hint = HINTS.get(exc.remedy) if exc.remedy is not None else None
+        text = str(exc)
+        raise BadInput(f"{text.removesuffix('.')} ({hint})." if hint else text) from exc
 
 
 class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
