@@ -7,6 +7,7 @@ import ipaddress
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pki import PKI, T0, Hierarchy, Issued, new_key
 
@@ -321,3 +322,25 @@ class TestCheckPathWeakness:
         found = check_path(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("weak-key", "warning")}
         assert at_position(found, "weak-key") == {1}
+
+    @pytest.mark.parametrize(
+        ("kind", "digest", "shown"),
+        [
+            ("ec", hashes.SHA1(), "SHA1"),
+            ("rsa", hashes.SHA1(), "SHA1"),
+            ("rsa", hashes.MD5(), "MD5"),
+        ],
+        ids=["ecdsa-sha1", "rsa-sha1", "rsa-md5"],
+    )
+    def test_legacy_hash_link_is_weak(
+        self, pki: PKI, kind: str, digest: hashes.HashAlgorithm, shown: str
+    ) -> None:
+        """An intermediate signed with ecdsa-with-SHA1, SHA-1 or MD5 RSA is weak, not broken."""
+        root = pki.root(f"{shown} Root", key=new_key(kind))
+        inter = pki.intermediate(root, f"{shown} CA", hash_alg=digest)
+        leaf = pki.leaf(inter)
+        found = check_path(chain_of(leaf, inter, root), T0)
+        assert codes(found) == {("weak-signature", "warning")}
+        assert at_position(found, "weak-signature") == {1}
+        (weak,) = found
+        assert f"signed with {shown}" in weak.message
