@@ -195,20 +195,82 @@ def _not_a_ca(who: str, index: int, why: str) -> Finding:
     )
 
 
+# The sslserver purpose of OpenSSL 3.0 (check_purpose_ssl_server in
+# crypto/x509/v3_purp.c) refuses a certificate whose extended key usage has
+# neither serverAuth nor Server Gated Crypto (xku_reject with XKU_SSL_SERVER |
+# XKU_SGC); x509v3_cache_extensions sets XKU_SGC for Microsoft's and
+# Netscape's SGC alike, and gives anyExtendedKeyUsage a bit of its own
+# (XKU_ANYEKU) that this purpose does not accept.  check_chain (x509_vfy.c)
+# applies the purpose to every certificate of the path, the trust anchor
+# included: only auxiliary trust settings, which plain PEM roots lack, skip it.
+_MS_SGC = ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+_NS_SGC = ObjectIdentifier("2.16.840.1.113730.4.1")
+_SGC = (_MS_SGC, _NS_SGC)
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    _MS_SGC: "msSGC",
+    _NS_SGC: "nsSGC",
+}
+# The leaf's legacy Netscape certificate type, if present, must allow SSL
+# server use (ns_reject(x, NS_SSL_SERVER) in check_purpose_ssl_server; only
+# the first byte of the bit string counts, as x509v3_cache_extensions reads
+# it).  A CA's is consulted only when it has neither basicConstraints nor
+# keyUsage (check_ca's Netscape case), which _issuer_rules refuses already.
+_NS_CERT_TYPE = ObjectIdentifier("2.16.840.1.113730.1.1")
+_NS_SSL_SERVER = 0x40
+
+
 def _eku(cert: x509.Certificate, index: int, who: str) -> list[Finding]:
+    found = []
     usage = extensions.get(cert, x509.ExtendedKeyUsage)
-    if not isinstance(usage, x509.ExtendedKeyUsage):
-        return []
-    allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
-    if allowed & set(usage):
-        return []
-    listed = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usage)
-    what = "cannot serve TLS" if index == 0 else "cannot issue certificates for TLS servers"
-    return [Finding(
-        Code.EXTENDED_KEY_USAGE, Severity.ERROR,
-        f"{who} {what}: its extended key usage ({listed}) lacks serverAuth; "
-        "ask your certificate authority for a TLS server certificate.", index,
-    )]
+    if isinstance(usage, x509.ExtendedKeyUsage) and ExtendedKeyUsageOID.SERVER_AUTH not in usage:
+        listed = ", ".join(_oid_text(oid) for oid in usage)
+        if any(oid in _SGC for oid in usage):
+            found.append(Finding(
+                Code.EXTENDED_KEY_USAGE, Severity.WARNING,
+                f"{who} is accepted only as legacy Server Gated Crypto: its extended "
+                f"key usage ({listed}) lacks serverAuth, which OpenSSL takes SGC for "
+                "but browsers and cryptography's verifier do not; ask your certificate "
+                "authority for a current certificate whose extended key usage includes "
+                "serverAuth.", index,
+            ))
+        else:
+            what = "cannot serve TLS" if index == 0 else "cannot issue certificates for TLS servers"
+            why = ""
+            if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usage:
+                why = " (OpenSSL's sslserver purpose does not take anyExtendedKeyUsage for it)"
+            found.append(Finding(
+                Code.EXTENDED_KEY_USAGE, Severity.ERROR,
+                f"{who} {what}: its extended key usage ({listed}) lacks serverAuth{why}; "
+                "ask your certificate authority for a TLS server certificate.", index,
+            ))
+    if index == 0 and not _netscape_allows_ssl_server(cert):
+        found.append(Finding(
+            Code.EXTENDED_KEY_USAGE, Severity.ERROR,
+            f"{who} cannot serve TLS: its legacy Netscape certificate type extension "
+            "(nsCertType) does not allow SSL server use, and OpenSSL obeys it; ask your "
+            "certificate authority for a TLS server certificate.", index,
+        ))
+    return found
+
+
+def _oid_text(oid: ObjectIdentifier) -> str:
+    name = _EKU_NAMES.get(oid) or oid._name
+    return oid.dotted_string if name == "Unknown OID" else name
+
+
+def _netscape_allows_ssl_server(cert: x509.Certificate) -> bool:
+    """Return False when an nsCertType extension lacks the SSL server bit."""
+    try:
+        extension = cert.extensions.get_extension_for_oid(_NS_CERT_TYPE).value
+    except Exception:  # absent, or extensions that cannot be parsed (reported elsewhere)
+        return True
+    der = getattr(extension, "value", b"")
+    # A DER BIT STRING: tag 3, a short length, the unused-bits count, the bits.
+    if len(der) < 3 or der[0] != 0x03 or der[1] != len(der) - 2:
+        return True  # malformed: OpenSSL marks the certificate invalid instead
+    bits = der[3] if len(der) > 3 else 0
+    return bool(bits & _NS_SSL_SERVER)
 
 
 def _leaf_key_usage(leaf: x509.Certificate) -> list[Finding]:

@@ -19,9 +19,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pki import PKI, T0, T0_ISO, Issued, new_key
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki import PKI, T0, T0_ISO, Issued, key_pem, new_key
 from serverkit import require_binary
+from test_tls import HOSTNAME, client_handshake, tls_server
 
 from certchain.cli import ExitCode, main
 
@@ -94,3 +97,70 @@ class TestEcdsaSha1:
 
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert verified.stdout.strip().endswith(": OK")
+
+
+MS_SGC = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+NS_SGC = x509.ObjectIdentifier("2.16.840.1.113730.4.1")
+
+
+def sgc_chain(pki: PKI, where: str, eku: list[x509.ObjectIdentifier]) -> tuple[Issued, ...]:
+    """Return leaf, intermediate, root with *eku* (and no serverAuth) at *where*."""
+    root = pki.root("SGC Root")
+    inter = pki.intermediate(root, "SGC CA", eku=eku if where == "intermediate" else None)
+    leaf = pki.leaf(inter, eku=eku if where == "leaf" else [ExtendedKeyUsageOID.SERVER_AUTH])
+    return leaf, inter, root
+
+
+class TestServerGatedCrypto:
+    @pytest.mark.parametrize("eku", [[MS_SGC], [NS_SGC]], ids=["msSGC", "nsSGC"])
+    @pytest.mark.parametrize("where", ["intermediate", "leaf"])
+    def test_sgc_only_chain_builds_and_openssl_agrees(
+        self, runner: CliRunner, tmp_path: Path, where: str, eku: list[x509.ObjectIdentifier]
+    ) -> None:
+        """An SGC-only intermediate or leaf builds with a legacy warning; openssl verify agrees."""
+        pki = PKI()
+        leaf, inter, root = sgc_chain(pki, where, eku)
+        sgc = built(runner, tmp_path / "ca", leaf, inter, root)
+
+        assert sgc.report["ok"] is True
+        position = 1 if where == "intermediate" else 0
+        assert sgc.codes("ext-key-usage") == [("warning", position)]
+        assert "legacy Server Gated Crypto" in sgc.result.stdout
+        verified = openssl_verify(Path(sgc.report["output"]), sgc.root)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    @pytest.mark.parametrize("where", ["intermediate", "leaf"])
+    def test_python_ssl_handshakes_through_sgc(
+        self, runner: CliRunner, tmp_path: Path, where: str
+    ) -> None:
+        """Python's ssl (OpenSSL) completes a verified handshake with the SGC chain built."""
+        pki = PKI()
+        leaf, inter, root = sgc_chain(pki, where, [MS_SGC])
+        sgc = built(runner, tmp_path / "ca", leaf, inter, root)
+        key = tmp_path / "hub.key"
+        key.write_bytes(key_pem(leaf.key))
+
+        with tls_server(Path(sgc.report["output"]), key) as (port, outcome):
+            peer, _, echo = client_handshake(port, sgc.root)
+
+        assert echo == b"ping"
+        assert peer["subjectAltName"] == (("DNS", HOSTNAME),)
+        assert outcome.completed
+
+    def test_any_eku_intermediate_is_refused_by_both(
+        self, runner: CliRunner, tmp_path: Path
+    ) -> None:
+        """An anyExtendedKeyUsage-only intermediate: OpenSSL refuses the chain, so does build."""
+        any_eku = [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE]
+        leaf, inter, root = sgc_chain(PKI(), "intermediate", any_eku)
+        result = cli_build(runner, tmp_path / "ca", leaf, inter, root)
+        chained = tmp_path / "chained.pem"
+        chained.write_bytes(leaf.pem + inter.pem)
+
+        verified = openssl_verify(chained, tmp_path / "ca" / "ca1.crt")
+
+        assert verified.returncode != 0
+        assert "unsuitable certificate purpose" in verified.stdout + verified.stderr
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        refused = Built(result, json.loads(result.stdout), tmp_path / "ca" / "ca1.crt")
+        assert refused.codes("ext-key-usage") == [("error", 1)]
