@@ -117,13 +117,18 @@ def name_constraint_violation(
 
     RFC 5280 section 4.2.1.10: every name of a type that has permitted
     subtrees must fall in one of them, and no name may fall in an excluded
-    subtree.  The subject DN is checked as a directoryName.  As OpenSSL does
+    subtree.  The subject DN is checked as a directoryName, and each
+    emailAddress attribute in it as an rfc822Name (RFC 5280 4.2.1.10; OpenSSL's
+    ``NAME_CONSTRAINTS_check`` does both).  As OpenSSL does
     (``NAME_CONSTRAINTS_check_CN``), a leaf's common name that looks like a
     host name is checked as a DNS name when the leaf has no DNS SAN.
     """
     names: list[x509.GeneralName] = list(san_names(cert))
     if cert.subject.rdns:
         names.append(x509.DirectoryName(cert.subject))
+        for attr in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
+            if isinstance(attr.value, str):
+                names.append(x509.RFC822Name(attr.value))
     if is_leaf and not any(isinstance(n, x509.DNSName) for n in names):
         for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME):
             value = attr.value

@@ -382,3 +382,19 @@ class TestNameConstraintViolation:
         """A CN that does not look like a host name (spaces) is not taken for one."""
         cert = make_cert(subject=dn(cn("Test Intermediate")))
         assert_within(permitted(x509.DNSName("example.com")), cert)
+
+    @pytest.mark.parametrize(
+        ("address", "inside"), [("hub@example.com", True), ("hub@evil.org", False)]
+    )
+    def test_subject_email_checked_as_rfc822(
+        self, make_cert: MakeCert, address: str, inside: bool
+    ) -> None:
+        """A subject emailAddress is checked against rfc822Name constraints (RFC 5280, OpenSSL)."""
+        email = x509.NameAttribute(NameOID.EMAIL_ADDRESS, address)
+        cert = make_cert(subject=dn(cn("Mail Test"), email))
+        violation = name_constraint_violation(
+            permitted(x509.RFC822Name("example.com")), cert, is_leaf=True
+        )
+        assert (violation is None) is inside, violation
+        if not inside:
+            assert f"email:{address}" in (violation or "")
