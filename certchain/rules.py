@@ -23,7 +23,7 @@ from .findings import Code, Finding, Severity, describe, subject_text
 from .graph import is_self_issued, signature_problem
 from .keys import weak_key_reason
 from .model import Chain
-from .names import name_constraint_violation
+from .names import NameCheckBudget, NameChecksExhausted, name_constraint_violation
 
 #: Default number of days before expiry that triggers ``expires-soon``.
 WARN_DAYS = 30
@@ -106,11 +106,12 @@ def check_path(
     """
     names = position_names(chain)
     found: list[Finding] = []
+    budget = NameCheckBudget()  # one for the whole path, as cryptography's verifier has
     for index, cert in enumerate(chain):
         who = describe(names[index], cert)
         found.extend(_validity(cert, index, who, at, warn_days))
         if index > 0:
-            found.extend(_issuer_rules(chain, index, who))
+            found.extend(_issuer_rules(chain, index, who, budget))
         found.extend(_eku(cert, index, who))
         found.extend(_critical_extensions(cert, index, who))
         found.extend(_weakness(chain, index, who))
@@ -144,7 +145,9 @@ def _validity(
     return []
 
 
-def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
+def _issuer_rules(
+    chain: Chain, index: int, who: str, budget: NameCheckBudget | None = None
+) -> list[Finding]:
     cert = chain[index]
     found: list[Finding] = []
     constraints = extensions.get(cert, x509.BasicConstraints)
@@ -170,12 +173,19 @@ def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
                 "shorter path or a CA certificate without this limit.", index,
             ))
     names = extensions.get(cert, x509.NameConstraints)
-    if isinstance(names, x509.NameConstraints):
+    budget = budget if budget is not None else NameCheckBudget()
+    if isinstance(names, x509.NameConstraints) and not budget.exhausted:
         for below_index in range(index):
             child = chain[below_index]
             if below_index > 0 and is_self_issued(child):
                 continue  # RFC 5280 6.1.3 (b): self-issued CAs are exempt
-            violation = name_constraint_violation(names, child, is_leaf=below_index == 0)
+            try:
+                violation = name_constraint_violation(
+                    names, child, is_leaf=below_index == 0, budget=budget
+                )
+            except NameChecksExhausted as exhausted:
+                found.append(_limit_reached(who, index, exhausted.limit))
+                break
             if violation:
                 found.append(Finding(
                     Code.NAME_CONSTRAINTS, Severity.ERROR,
@@ -184,6 +194,20 @@ def _issuer_rules(chain: Chain, index: int, who: str) -> list[Finding]:
                     "that certificate.", index,
                 ))
     return found
+
+
+def _limit_reached(who: str, index: int, limit: int) -> Finding:
+    # Never a name-constraints finding: nothing was found outside the
+    # constraints, the check was given up (cryptography's verifier does the
+    # same, with a fatal "Exceeded maximum name constraint check limit").
+    return Finding(
+        Code.LIMIT_REACHED, Severity.ERROR,
+        f"certchain stopped checking name constraints after {limit:,} name checks (its "
+        "limit for one path: one check is one name compared with one subtree), in the "
+        f"constraints of {who}: the chain is refused because it cannot be judged within "
+        "bounds; so many names under so many constraints is how verifiers are made to "
+        "hang, so use a certificate with fewer names or a CA with fewer constraints.", index,
+    )
 
 
 def _not_a_ca(who: str, index: int, why: str) -> Finding:

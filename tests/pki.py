@@ -339,3 +339,67 @@ def tampered(cert: x509.Certificate) -> x509.Certificate:
     der = bytearray(cert.public_bytes(serialization.Encoding.DER))
     der[-1] ^= 0x01
     return x509.load_der_x509_certificate(bytes(der))
+
+
+# ------------------------------------------------ name-constraint stress
+
+
+@dataclass(frozen=True)
+class Crafted:
+    """A leaf and its issuers (the last one the root), built to cost many name checks."""
+
+    leaf: Issued
+    cas: tuple[Issued, ...]
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """Leaf first, root last."""
+        return (self.leaf.cert, *(ca.cert for ca in self.cas))
+
+
+def many_names(count: int, pattern: str, kind: type[Any] = x509.DNSName) -> list[Any]:
+    """Return *count* general names of *kind* made from *pattern* (``{}`` is the number)."""
+    return [kind(pattern.format(i)) for i in range(count)]
+
+
+def nc_dos(pki: PKI, shape: str) -> Crafted:
+    """
+    Return a chain whose name-constraint check is quadratic, by *shape*.
+
+    ``many-sans``: a leaf with 4,000 SANs under an intermediate with 250
+    permitted and 250 excluded DNS subtrees.  ``wide``: 10,000 SANs under
+    1,000 excluded subtrees.  ``nc-dos-1``: x509-limbo's
+    pathological::nc-dos-1 (OpenSSL's many-names1 / many-constraints), a root
+    permitting t0.test to t512.test and .test, excluding x0.test to x512.test,
+    over a leaf with an empty subject and the 514 permitted names as SANs.
+    ``nc-dos-2`` and ``nc-dos-3``: the same with email constraints over a
+    leaf subject of 513 or 1,025 emailAddress attributes, as limbo's later
+    cases put the names in the subject.
+    """
+    if shape in ("many-sans", "wide"):
+        size, names = (250, 4000) if shape == "many-sans" else (1000, 10000)
+        root = pki.root(f"{shape} Root")
+        allowed = [*many_names(size - 1, "p{}.example"), x509.DNSName("example.org")]
+        constraints = x509.NameConstraints(
+            allowed if shape == "many-sans" else None, many_names(size, "x{}.example.org")
+        )
+        inter = pki.intermediate(root, f"{shape} CA", name_constraints=constraints)
+        leaf = pki.leaf(inter, *(f"h{i}.example.org" for i in range(names)))
+        return Crafted(leaf, (inter, root))
+    if shape == "nc-dos-1":
+        allowed = [*many_names(513, "t{}.test"), x509.DNSName(".test")]
+        constraints = x509.NameConstraints(allowed, many_names(513, "x{}.test"))
+        root = pki.root("nc-dos-1 Root", name_constraints=constraints)
+        leaf = pki.issue(x509.Name([]), new_key(), root, ca=False, san=allowed)
+        return Crafted(leaf, (root,))
+    count = {"nc-dos-2": 513, "nc-dos-3": 1025}[shape]
+    mail = x509.RFC822Name
+    allowed = [*many_names(513, "t{}@test", mail), mail("test")]
+    constraints = x509.NameConstraints(allowed, many_names(513, "x{}@test", mail))
+    root = pki.root(f"{shape} Root", name_constraints=constraints)
+    subject = x509.Name([
+        *(x509.NameAttribute(NameOID.EMAIL_ADDRESS, f"t{i}@test") for i in range(count)),
+        x509.NameAttribute(NameOID.COMMON_NAME, "t0.test"),
+    ])
+    leaf = pki.issue(subject, new_key(), root, ca=False, san=[x509.DNSName("t0.test")])
+    return Crafted(leaf, (root,))
