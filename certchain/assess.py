@@ -49,7 +49,7 @@ from .graph import (
 )
 from .keys import key_matches
 from .model import Chain, LoadedKey, Material, Role, fingerprint
-from .names import all_names, covers_hostname, name_key, san_names
+from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
 from .policy import Policy
 from .rules import check_path
 from .strict import pedantic_objections, strict_objection
@@ -122,8 +122,9 @@ def assess(
     self_signed = [c for c in candidates if is_self_signed(c)]
     search = build_chains(leaf, pool, [*store.roots, *self_signed])
 
+    budget = NameCheckBudget()  # one for the whole judgement, every path weighed
     judged = [
-        (chain, names, _judge(chain, names, policy, trusted_ids))
+        (chain, names, _judge(chain, names, policy, trusted_ids, budget))
         for chain in search.chains
         for names in [naming(chain)]
     ]
@@ -135,7 +136,9 @@ def assess(
     else:
         dead = _deepest(search.dead_ends, leaf)
         path, names = dead.path, naming(dead.path)
-        found = [*check_path(path, policy, names), _missing_link(dead, names[-1], policy)]
+        found = [
+            *check_path(path, policy, names, budget), _missing_link(dead, names[-1], policy)
+        ]
         complete = False
     trusted = complete and identity(path[-1]) in trusted_ids
     found += _issuer_expiry(path, names)
@@ -212,9 +215,9 @@ def deployed_leaf(material: Material) -> x509.Certificate:
 
 def _judge(
     chain: Chain, names: tuple[CertName, ...], policy: Policy,
-    trusted_ids: set[Identity],
+    trusted_ids: set[Identity], budget: NameCheckBudget,
 ) -> list[Finding]:
-    found = check_path(chain, policy, names)
+    found = check_path(chain, policy, names, budget)
     limit = policy.max_intermediates
     if limit is not None:
         # Counted as cryptography's max_chain_depth and RFC 5280 6.1 count

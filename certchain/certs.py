@@ -12,6 +12,7 @@ import functools
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import (
     AuthorityInformationAccessOID,
@@ -79,37 +80,101 @@ def ca_issuer_urls(cert: x509.Certificate) -> list[str]:
     ]
 
 
+# How each signature algorithm is verified, by its OID (RFC 3279 2.2, RFC 4055
+# 5, RFC 5758 3, RFC 8410 3, NIST's CSOR for the SHA-3 ones): the scheme,
+# which fixes the issuer key type, and the hash.  The OID decides, never
+# cryptography's ``signature_algorithm_parameters``, which is None for
+# ecdsa-with-SHA1 and md5WithRSAEncryption.  OpenSSL does the same: the OID
+# names the key type and digest (OBJ_find_sigid_algs), and a key of another
+# type is a mismatch (check_sig_alg_match in crypto/x509/v3_purp.c), except
+# that an RSA key also verifies RSA-PSS.
+_RSA, _PSS, _ECDSA, _DSA, _ED25519, _ED448 = (
+    "RSA", "RSA-PSS", "ECDSA", "DSA", "Ed25519", "Ed448"
+)
+_SCHEMES: dict[str, tuple[str, type[hashes.HashAlgorithm] | None]] = {
+    "1.2.840.113549.1.1.4": (_RSA, hashes.MD5),  # md5WithRSAEncryption
+    "1.2.840.113549.1.1.5": (_RSA, hashes.SHA1),  # sha1WithRSAEncryption
+    "1.3.14.3.2.29": (_RSA, hashes.SHA1),  # sha1WithRSASignature (OIW)
+    "1.2.840.113549.1.1.14": (_RSA, hashes.SHA224),
+    "1.2.840.113549.1.1.11": (_RSA, hashes.SHA256),
+    "1.2.840.113549.1.1.12": (_RSA, hashes.SHA384),
+    "1.2.840.113549.1.1.13": (_RSA, hashes.SHA512),
+    "2.16.840.1.101.3.4.3.13": (_RSA, hashes.SHA3_224),
+    "2.16.840.1.101.3.4.3.14": (_RSA, hashes.SHA3_256),
+    "2.16.840.1.101.3.4.3.15": (_RSA, hashes.SHA3_384),
+    "2.16.840.1.101.3.4.3.16": (_RSA, hashes.SHA3_512),
+    "1.2.840.113549.1.1.10": (_PSS, None),  # hash and salt in its parameters
+    "1.2.840.10045.4.1": (_ECDSA, hashes.SHA1),  # ecdsa-with-SHA1
+    "1.2.840.10045.4.3.1": (_ECDSA, hashes.SHA224),
+    "1.2.840.10045.4.3.2": (_ECDSA, hashes.SHA256),
+    "1.2.840.10045.4.3.3": (_ECDSA, hashes.SHA384),
+    "1.2.840.10045.4.3.4": (_ECDSA, hashes.SHA512),
+    "2.16.840.1.101.3.4.3.9": (_ECDSA, hashes.SHA3_224),
+    "2.16.840.1.101.3.4.3.10": (_ECDSA, hashes.SHA3_256),
+    "2.16.840.1.101.3.4.3.11": (_ECDSA, hashes.SHA3_384),
+    "2.16.840.1.101.3.4.3.12": (_ECDSA, hashes.SHA3_512),
+    "1.2.840.10040.4.3": (_DSA, hashes.SHA1),  # id-dsa-with-sha1
+    "2.16.840.1.101.3.4.3.1": (_DSA, hashes.SHA224),
+    "2.16.840.1.101.3.4.3.2": (_DSA, hashes.SHA256),
+    "2.16.840.1.101.3.4.3.3": (_DSA, hashes.SHA384),
+    "2.16.840.1.101.3.4.3.4": (_DSA, hashes.SHA512),
+    "1.3.101.112": (_ED25519, None),
+    "1.3.101.113": (_ED448, None),
+}
+# The issuer key type each scheme needs, and its name in messages.
+_KEY_TYPES: dict[str, tuple[type, str]] = {
+    _RSA: (rsa.RSAPublicKey, "an RSA"),
+    _PSS: (rsa.RSAPublicKey, "an RSA"),
+    _ECDSA: (ec.EllipticCurvePublicKey, "an EC"),
+    _DSA: (dsa.DSAPublicKey, "a DSA"),
+    _ED25519: (ed25519.Ed25519PublicKey, "an Ed25519"),
+    _ED448: (ed448.Ed448PublicKey, "an Ed448"),
+}
+
+
 def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """
     Return why *issuer*'s key does not verify *child*'s signature, or None.
 
-    Checked with the issuer's public key directly rather than with
-    ``verify_directly_issued_by``, which refuses SHA-1: a SHA-1 link in an old
-    private CA is valid (and reported as weak elsewhere), not forged.
+    The signature algorithm OID says which scheme and hash to verify with;
+    the issuer's public key must be of that scheme's type.  Checked with the
+    key directly rather than with ``verify_directly_issued_by``, which
+    refuses SHA-1: a SHA-1 (or MD5) link in an old private CA is valid, and
+    reported as weak elsewhere, not forged.
     """
+    oid = child.signature_algorithm_oid
+    scheme, hash_type = _SCHEMES.get(oid.dotted_string, (None, None))
+    if scheme is None:
+        return f"its signature algorithm ({oid_name(oid)}) is not one certchain can check"
     try:
         public = issuer.public_key()
-        params = child.signature_algorithm_parameters
-        tbs = child.tbs_certificate_bytes
-        signature = child.signature
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        return f"the issuer's public key cannot be read ({exc})"
+    key_type, key_name = _KEY_TYPES[scheme]
+    if not isinstance(public, key_type):
+        found = next((n for t, n in _KEY_TYPES.values() if isinstance(public, t)), None)
+        has = f"has {found} key" if found else f"has a {type(public).__name__}"
+        return f"it is signed with {scheme} but the issuer {has}, not {key_name} key"
+    tbs, signature = child.tbs_certificate_bytes, child.signature
+    try:
         if isinstance(public, rsa.RSAPublicKey):
-            hash_alg = child.signature_hash_algorithm
-            if not isinstance(params, (padding.PKCS1v15, padding.PSS)) or hash_alg is None:
-                return "it is signed with a non-RSA algorithm but the issuer has an RSA key"
-            public.verify(signature, tbs, params, hash_alg)
+            if scheme == _PSS:
+                params = child.signature_algorithm_parameters
+                pss_hash = child.signature_hash_algorithm
+                if not isinstance(params, padding.PSS) or pss_hash is None:
+                    return "its RSA-PSS parameters cannot be read"
+                public.verify(signature, tbs, params, pss_hash)
+            else:
+                assert hash_type is not None
+                public.verify(signature, tbs, padding.PKCS1v15(), hash_type())
         elif isinstance(public, ec.EllipticCurvePublicKey):
-            if not isinstance(params, ec.ECDSA):
-                return "it is signed with a non-ECDSA algorithm but the issuer has an EC key"
-            public.verify(signature, tbs, params)
+            assert hash_type is not None
+            public.verify(signature, tbs, ec.ECDSA(hash_type()))
+        elif isinstance(public, dsa.DSAPublicKey):
+            assert hash_type is not None
+            public.verify(signature, tbs, hash_type())
         elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             public.verify(signature, tbs)
-        elif isinstance(public, dsa.DSAPublicKey):
-            hash_alg = child.signature_hash_algorithm
-            if hash_alg is None:
-                return "it is not signed with DSA but the issuer has a DSA key"
-            public.verify(signature, tbs, hash_alg)
-        else:
-            return f"the issuer's key type ({type(public).__name__}) is not supported"
     except InvalidSignature:
         return "the signature does not verify with the issuer's public key"
     except (UnsupportedAlgorithm, ValueError, TypeError) as exc:

@@ -95,6 +95,9 @@ class Code(enum.Enum):
     IP_WILDCARD = "ip-wildcard"
     # doctor: the hub listens on loopback while the spawner runs servers elsewhere.
     HUB_IP_UNREACHABLE = "hub-ip-unreachable"
+    # A check was given up at its limit (name constraints: too many name
+    # checks for one path), so the chain cannot be judged and is refused.
+    LIMIT_REACHED = "limit-reached"
 
 
 class Remedy(enum.Enum):

@@ -23,7 +23,13 @@ from .certs import is_self_issued, is_self_signed, oid_name
 from .findings import CertName, Code, Finding, Severity, sentence
 from .keys import weak_key_reason
 from .model import Chain
-from .names import name_constraint_violation
+from .names import (
+    OPENSSL_NAME_PAIRS,
+    NameCheckBudget,
+    NameChecksExhausted,
+    TooManyNames,
+    name_constraint_violation,
+)
 from .policy import Policy
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
@@ -50,21 +56,27 @@ _HANDLED_CRITICAL = {
 }
 
 
-def check_path(chain: Chain, policy: Policy, names: Sequence[CertName]) -> list[Finding]:
+def check_path(
+    chain: Chain, policy: Policy, names: Sequence[CertName],
+    budget: NameCheckBudget | None = None,
+) -> list[Finding]:
     """
     Check *chain* (leaf first, already linked by signature) under *policy*.
 
     Returns the findings of: validity, expiring soon, CA flags, keyUsage,
     pathLen, name constraints, extended key usage for TLS servers, weak
     signatures and weak keys.  *names* says how the result names each
-    certificate of *chain*.  Trust of the last certificate is not judged here.
+    certificate of *chain*.  Name constraints spend *budget* (pass one to
+    share it between the paths of one judgement; a fresh one otherwise).
+    Trust of the last certificate is not judged here.
     """
     found: list[Finding] = []
+    budget = budget if budget is not None else NameCheckBudget()
     for index, cert in enumerate(chain):
         name = names[index]
         found.extend(_validity(cert, name, policy.at, policy.warn_days))
         if index > 0:
-            found.extend(_issuer_rules(chain, index, names))
+            found.extend(_issuer_rules(chain, index, names, budget))
         found.extend(_eku(cert, index, name))
         found.extend(_critical_extensions(cert, name))
         found.extend(_weakness(chain, index, name, policy.allow_weak))
@@ -98,7 +110,9 @@ def _validity(
     return []
 
 
-def _issuer_rules(chain: Chain, index: int, names: Sequence[CertName]) -> list[Finding]:
+def _issuer_rules(
+    chain: Chain, index: int, names: Sequence[CertName], budget: NameCheckBudget
+) -> list[Finding]:
     cert = chain[index]
     name = names[index]
     found: list[Finding] = []
@@ -130,7 +144,21 @@ def _issuer_rules(chain: Chain, index: int, names: Sequence[CertName]) -> list[F
             child = chain[below_index]
             if below_index > 0 and is_self_issued(child):
                 continue  # RFC 5280 6.1.3 (b): self-issued CAs are exempt
-            violation = name_constraint_violation(subtrees, child, is_leaf=below_index == 0)
+            if budget.exhausted:
+                # Spent on an earlier path of the same judgement: this one
+                # cannot be judged either, and must not pass unchecked.
+                found.append(_limit_reached(name, budget.limit))
+                break
+            try:
+                violation = name_constraint_violation(
+                    subtrees, child, is_leaf=below_index == 0, budget=budget
+                )
+            except NameChecksExhausted as exhausted:
+                found.append(_limit_reached(name, exhausted.limit))
+                break
+            except TooManyNames as many:
+                found.append(_too_many_names(name, names[below_index], many))
+                break
             if violation:
                 found.append(Finding(
                     Code.NAME_CONSTRAINTS, Severity.ERROR,
@@ -139,6 +167,31 @@ def _issuer_rules(chain: Chain, index: int, names: Sequence[CertName]) -> list[F
                     "that certificate.", name.position,
                 ))
     return found
+
+
+def _limit_reached(name: CertName, limit: int) -> Finding:
+    # Never a name-constraints finding: nothing was found outside the
+    # constraints, the check was given up (cryptography's verifier does the
+    # same, with a fatal "Exceeded maximum name constraint check limit").
+    return Finding(
+        Code.LIMIT_REACHED, Severity.ERROR,
+        f"certchain stopped checking name constraints after {limit:,} name checks (its "
+        "limit for one judgement: one check is one name compared with one subtree), in "
+        f"the constraints of {name}: the chain is refused because it cannot be judged "
+        "within bounds; so many names under so many constraints is how verifiers are "
+        "made to hang, so use a certificate with fewer names or a CA with fewer "
+        "constraints.", name.position,
+    )
+
+
+def _too_many_names(name: CertName, child: CertName, many: TooManyNames) -> Finding:
+    return Finding(
+        Code.LIMIT_REACHED, Severity.ERROR,
+        f"{sentence(child.text)} has {many.names:,} names and {name} {many.subtrees:,} "
+        f"name-constraint subtrees, more than the {OPENSSL_NAME_PAIRS:,} pairs OpenSSL "
+        "agrees to check (NAME_CHECK_MAX), so OpenSSL refuses the chain unchecked: use a "
+        "certificate with fewer names or a CA with fewer constraints.", name.position,
+    )
 
 
 def _not_a_ca(name: CertName, why: str) -> Finding:
@@ -150,21 +203,73 @@ def _not_a_ca(name: CertName, why: str) -> Finding:
     )
 
 
+# The sslserver purpose of OpenSSL 3.0 (check_purpose_ssl_server in
+# crypto/x509/v3_purp.c) refuses a certificate whose extended key usage has
+# neither serverAuth nor Server Gated Crypto (xku_reject with XKU_SSL_SERVER |
+# XKU_SGC); x509v3_cache_extensions sets XKU_SGC for Microsoft's and
+# Netscape's SGC alike, and gives anyExtendedKeyUsage a bit of its own
+# (XKU_ANYEKU) that this purpose does not accept.  check_chain (x509_vfy.c)
+# applies the purpose to every certificate of the path, the trust anchor
+# included: only auxiliary trust settings, which plain PEM roots lack, skip it.
+_MS_SGC = ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+_NS_SGC = ObjectIdentifier("2.16.840.1.113730.4.1")
+_SGC = (_MS_SGC, _NS_SGC)
+# The leaf's legacy Netscape certificate type, if present, must allow SSL
+# server use (ns_reject(x, NS_SSL_SERVER) in check_purpose_ssl_server; only
+# the first byte of the bit string counts, as x509v3_cache_extensions reads
+# it).  A CA's is consulted only when it has neither basicConstraints nor
+# keyUsage (check_ca's Netscape case), which _issuer_rules refuses already.
+_NS_CERT_TYPE = ObjectIdentifier("2.16.840.1.113730.1.1")
+_NS_SSL_SERVER = 0x40
+
+
 def _eku(cert: x509.Certificate, index: int, name: CertName) -> list[Finding]:
+    found = []
     usage = extensions.get(cert, x509.ExtendedKeyUsage)
-    if not isinstance(usage, x509.ExtendedKeyUsage):
-        return []
-    allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
-    if allowed & set(usage):
-        return []
-    listed = ", ".join(oid_name(oid) for oid in usage)
-    what = "cannot serve TLS" if index == 0 else "cannot issue certificates for TLS servers"
-    return [Finding(
-        Code.EXTENDED_KEY_USAGE, Severity.ERROR,
-        f"{sentence(name.text)} {what}: its extended key usage ({listed}) lacks "
-        "serverAuth; ask your certificate authority for a TLS server certificate.",
-        name.position,
-    )]
+    if isinstance(usage, x509.ExtendedKeyUsage) and ExtendedKeyUsageOID.SERVER_AUTH not in usage:
+        listed = ", ".join(oid_name(oid) for oid in usage)
+        if any(oid in _SGC for oid in usage):
+            found.append(Finding(
+                Code.EXTENDED_KEY_USAGE, Severity.WARNING,
+                f"{sentence(name.text)} is accepted only as legacy Server Gated Crypto: its "
+                f"extended key usage ({listed}) lacks serverAuth, which OpenSSL takes SGC for "
+                "but browsers and cryptography's verifier do not; ask your certificate "
+                "authority for a current certificate whose extended key usage includes "
+                "serverAuth.", name.position,
+            ))
+        else:
+            what = "cannot serve TLS" if index == 0 else "cannot issue certificates for TLS servers"
+            why = ""
+            if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usage:
+                why = " (OpenSSL's sslserver purpose does not take anyExtendedKeyUsage for it)"
+            found.append(Finding(
+                Code.EXTENDED_KEY_USAGE, Severity.ERROR,
+                f"{sentence(name.text)} {what}: its extended key usage ({listed}) lacks "
+                f"serverAuth{why}; ask your certificate authority for a TLS server "
+                "certificate.", name.position,
+            ))
+    if index == 0 and not _netscape_allows_ssl_server(cert):
+        found.append(Finding(
+            Code.EXTENDED_KEY_USAGE, Severity.ERROR,
+            f"{sentence(name.text)} cannot serve TLS: its legacy Netscape certificate type "
+            "extension (nsCertType) does not allow SSL server use, and OpenSSL obeys it; ask your "
+            "certificate authority for a TLS server certificate.", name.position,
+        ))
+    return found
+
+
+def _netscape_allows_ssl_server(cert: x509.Certificate) -> bool:
+    """Return False when an nsCertType extension lacks the SSL server bit."""
+    try:
+        extension = cert.extensions.get_extension_for_oid(_NS_CERT_TYPE).value
+    except Exception:  # absent, or extensions that cannot be parsed (reported elsewhere)
+        return True
+    der = getattr(extension, "value", b"")
+    # A DER BIT STRING: tag 3, a short length, the unused-bits count, the bits.
+    if len(der) < 3 or der[0] != 0x03 or der[1] != len(der) - 2:
+        return True  # malformed: OpenSSL marks the certificate invalid instead
+    bits = der[3] if len(der) > 3 else 0
+    return bool(bits & _NS_SSL_SERVER)
 
 
 def _leaf_key_usage(leaf: x509.Certificate, name: CertName) -> list[Finding]:

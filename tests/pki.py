@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 UTC = dt.timezone.utc
@@ -28,17 +28,25 @@ _KEY_CACHE: dict[str, list[Any]] = {}
 
 
 def new_key(kind: str = "ec") -> Any:
-    """Return a fresh private key: ``ec`` (P-256), ``rsa``, ``rsa1024``, ``ed25519``, ``dsa``."""
+    """
+    Return a fresh private key.
+
+    ``ec`` (P-256), ``ec192``, ``ec384``, ``rsa``, ``rsa1024``, ``ed25519``, ``ed448``, ``dsa``.
+    """
     if kind == "ec":
         return ec.generate_private_key(ec.SECP256R1())
     if kind == "ec192":
         return ec.generate_private_key(ec.SECP192R1())
+    if kind == "ec384":
+        return ec.generate_private_key(ec.SECP384R1())
     if kind == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if kind == "rsa1024":
         return rsa.generate_private_key(public_exponent=65537, key_size=1024)
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
+    if kind == "ed448":
+        return ed448.Ed448PrivateKey.generate()
     if kind == "dsa":
         return dsa.generate_private_key(key_size=2048)
     raise ValueError(kind)
@@ -117,8 +125,17 @@ class PKI:
         aia_url: str | None = None,
         hash_alg: hashes.HashAlgorithm | str | None = "default",
         issuer_name: x509.Name | None = None,
+        rsa_padding: padding.PSS | None = None,
+        extra_extensions: list[x509.ExtensionType] | None = None,
     ) -> Issued:
-        """Issue a certificate; *issuer* None means self-signed with *key*."""
+        """
+        Issue a certificate; *issuer* None means self-signed with *key*.
+
+        *hash_alg* may be SHA-1 or MD5, which cryptography's builder refuses:
+        the certificate is then re-signed by hand (see :func:`legacy_signed`).
+        *rsa_padding* signs with RSA-PSS; *extra_extensions* are added
+        non-critical (e.g. a Netscape certificate type).
+        """
         signer_key = issuer.key if issuer else key
         signer_cert = issuer.cert if issuer else None
         builder = (
@@ -164,10 +181,15 @@ class PKI:
                 ]),
                 critical=False,
             )
+        for extension in extra_extensions or []:
+            builder = builder.add_extension(extension, critical=False)
         if hash_alg == "default":
-            ed = isinstance(signer_key, ed25519.Ed25519PrivateKey)
+            ed = isinstance(signer_key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
             hash_alg = None if ed else hashes.SHA256()
-        cert = builder.sign(signer_key, hash_alg)  # type: ignore[arg-type]
+        if isinstance(hash_alg, _LEGACY_HASHES):
+            cert = builder.sign(signer_key, hashes.SHA256())
+            return Issued(legacy_signed(cert, signer_key, hash_alg), key)
+        cert = builder.sign(signer_key, hash_alg, rsa_padding=rsa_padding)  # type: ignore[arg-type]
         return Issued(cert, key)
 
     def root(self, cn: str = "Test Root", *, key: Any = None, **knobs: Any) -> Issued:
@@ -236,10 +258,16 @@ def hierarchy(pki: PKI, *hosts: str, **leaf_knobs: Any) -> Hierarchy:
     return Hierarchy(root, inter, leaf)
 
 
-# AlgorithmIdentifier DER for sha256WithRSAEncryption and sha1WithRSAEncryption
-# (RFC 4055 / RFC 3279): same length, so the TBS can be patched in place.
-_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
-_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+# cryptography (>= 42) refuses to sign with SHA-1 or MD5, but old CAs did.
+# AlgorithmIdentifier DER of the legacy algorithms (RFC 3279 2.2): the RSA
+# ones carry NULL parameters, ECDSA and DSA none.
+_LEGACY_HASHES = (hashes.SHA1, hashes.MD5)
+_LEGACY_ALGORITHMS = {
+    ("rsa", "sha1"): "300d06092a864886f70d0101050500",  # sha1WithRSAEncryption
+    ("rsa", "md5"): "300d06092a864886f70d0101040500",  # md5WithRSAEncryption
+    ("ec", "sha1"): "300906072a8648ce3d0401",  # ecdsa-with-SHA1
+    ("dsa", "sha1"): "300906072a8648ce380403",  # id-dsa-with-sha1
+}
 
 
 def _der(tag: int, content: bytes) -> bytes:
@@ -252,20 +280,58 @@ def _der(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + length + content
 
 
-def sha1_signed(cert: x509.Certificate, issuer_key: Any) -> x509.Certificate:
-    """
-    Return *cert* re-signed with SHA-1 by the RSA *issuer_key*.
+def _elements(der: bytes) -> list[bytes]:
+    """Split the content of a DER SEQUENCE into its encoded elements."""
+    def header(at: int) -> tuple[int, int]:
+        first = der[at + 1]
+        if first < 0x80:
+            return 2, first
+        count = first & 0x7F
+        return 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
 
-    cryptography (>= 42) refuses to sign with SHA-1, but old private CAs did;
-    so the TBS is patched to say sha1WithRSAEncryption and signed by hand.
+    skip, _ = header(0)
+    elements, at = [], skip
+    while at < len(der):
+        size, length = header(at)
+        elements.append(der[at : at + size + length])
+        at += size + length
+    return elements
+
+
+def legacy_signed(
+    cert: x509.Certificate, issuer_key: Any, hash_alg: hashes.HashAlgorithm
+) -> x509.Certificate:
     """
-    tbs = cert.tbs_certificate_bytes
-    assert tbs.count(_SHA256_RSA) == 1, "expected one sha256WithRSAEncryption in the TBS"
-    tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
-    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    Return *cert* re-signed by *issuer_key* (RSA, EC or DSA) with SHA-1 or MD5.
+
+    The TBS's signature AlgorithmIdentifier (its field after the version and
+    serial number, RFC 5280 4.1.2.3) is replaced, and the TBS signed by hand.
+    """
+    if isinstance(issuer_key, rsa.RSAPrivateKey):
+        kind = "rsa"
+    elif isinstance(issuer_key, ec.EllipticCurvePrivateKey):
+        kind = "ec"
+    else:
+        kind = "dsa"
+    algorithm = bytes.fromhex(_LEGACY_ALGORITHMS[kind, hash_alg.name])
+    fields = _elements(cert.tbs_certificate_bytes)
+    where = 2 if fields[0][0] == 0xA0 else 1  # after [0] version (absent in v1)
+    fields[where] = algorithm
+    tbs = _der(0x30, b"".join(fields))
+    if kind == "rsa":
+        signature = issuer_key.sign(tbs, padding.PKCS1v15(), hash_alg)
+    elif kind == "ec":
+        signature = issuer_key.sign(tbs, ec.ECDSA(hash_alg))
+    else:
+        signature = issuer_key.sign(tbs, hash_alg)
     return x509.load_der_x509_certificate(
-        _der(0x30, tbs + _SHA1_RSA + _der(0x03, b"\x00" + signature))
+        _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
     )
+
+
+def sha1_signed(cert: x509.Certificate, issuer_key: Any) -> x509.Certificate:
+    """Return *cert* re-signed with SHA-1 by the RSA *issuer_key* (old private CAs did)."""
+    return legacy_signed(cert, issuer_key, hashes.SHA1())
 
 
 def tampered(cert: x509.Certificate) -> x509.Certificate:
@@ -273,3 +339,67 @@ def tampered(cert: x509.Certificate) -> x509.Certificate:
     der = bytearray(cert.public_bytes(serialization.Encoding.DER))
     der[-1] ^= 0x01
     return x509.load_der_x509_certificate(bytes(der))
+
+
+# ------------------------------------------------ name-constraint stress
+
+
+@dataclass(frozen=True)
+class Crafted:
+    """A leaf and its issuers (the last one the root), built to cost many name checks."""
+
+    leaf: Issued
+    cas: tuple[Issued, ...]
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """Leaf first, root last."""
+        return (self.leaf.cert, *(ca.cert for ca in self.cas))
+
+
+def many_names(count: int, pattern: str, kind: type[Any] = x509.DNSName) -> list[Any]:
+    """Return *count* general names of *kind* made from *pattern* (``{}`` is the number)."""
+    return [kind(pattern.format(i)) for i in range(count)]
+
+
+def nc_dos(pki: PKI, shape: str) -> Crafted:
+    """
+    Return a chain whose name-constraint check is quadratic, by *shape*.
+
+    ``many-sans``: a leaf with 4,000 SANs under an intermediate with 250
+    permitted and 250 excluded DNS subtrees.  ``wide``: 10,000 SANs under
+    1,000 excluded subtrees.  ``nc-dos-1``: x509-limbo's
+    pathological::nc-dos-1 (OpenSSL's many-names1 / many-constraints), a root
+    permitting t0.test to t512.test and .test, excluding x0.test to x512.test,
+    over a leaf with an empty subject and the 514 permitted names as SANs.
+    ``nc-dos-2`` and ``nc-dos-3``: the same with email constraints over a
+    leaf subject of 513 or 1,025 emailAddress attributes, as limbo's later
+    cases put the names in the subject.
+    """
+    if shape in ("many-sans", "wide"):
+        size, names = (250, 4000) if shape == "many-sans" else (1000, 10000)
+        root = pki.root(f"{shape} Root")
+        allowed = [*many_names(size - 1, "p{}.example"), x509.DNSName("example.org")]
+        constraints = x509.NameConstraints(
+            allowed if shape == "many-sans" else None, many_names(size, "x{}.example.org")
+        )
+        inter = pki.intermediate(root, f"{shape} CA", name_constraints=constraints)
+        leaf = pki.leaf(inter, *(f"h{i}.example.org" for i in range(names)))
+        return Crafted(leaf, (inter, root))
+    if shape == "nc-dos-1":
+        allowed = [*many_names(513, "t{}.test"), x509.DNSName(".test")]
+        constraints = x509.NameConstraints(allowed, many_names(513, "x{}.test"))
+        root = pki.root("nc-dos-1 Root", name_constraints=constraints)
+        leaf = pki.issue(x509.Name([]), new_key(), root, ca=False, san=allowed)
+        return Crafted(leaf, (root,))
+    count = {"nc-dos-2": 513, "nc-dos-3": 1025}[shape]
+    mail = x509.RFC822Name
+    allowed = [*many_names(513, "t{}@test", mail), mail("test")]
+    constraints = x509.NameConstraints(allowed, many_names(513, "x{}@test", mail))
+    root = pki.root(f"{shape} Root", name_constraints=constraints)
+    subject = x509.Name([
+        *(x509.NameAttribute(NameOID.EMAIL_ADDRESS, f"t{i}@test") for i in range(count)),
+        x509.NameAttribute(NameOID.COMMON_NAME, "t0.test"),
+    ])
+    leaf = pki.issue(subject, new_key(), root, ca=False, san=[x509.DNSName("t0.test")])
+    return Crafted(leaf, (root,))

@@ -317,3 +317,27 @@ class TestCli:
         assert ExitCode.OK == result.exit_code, result.output
         codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
         assert "no-key" not in codes
+
+
+class TestNameCheckBudget:
+    def test_one_budget_for_every_path_weighed(
+        self, pki: PKI, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A budget spent on one path leaves the other paths refused, never passed unchecked."""
+        from certchain import names
+
+        monkeypatch.setattr(names, "MAX_NAME_CHECKS", 40)  # each path needs 50
+        excluded = x509.NameConstraints(
+            None, [x509.DNSName(f"x{i}.example.net") for i in range(10)]
+        )
+        root_a, root_b = pki.root("Budget Root A"), pki.root("Budget Root B")
+        inter = pki.intermediate(root_a, "Budget CA", name_constraints=excluded)
+        cross = pki.cross_sign(inter, root_b, name_constraints=excluded)
+        leaf = pki.leaf(inter, *(f"h{i}.example.org" for i in range(5)))
+        policy = Policy(store=anchors(root_a, root_b), at=T0)
+
+        judged = assess(leaf.cert, [inter.cert, cross.cert], policy)
+
+        assert len(judged.paths) == 2
+        assert Code.LIMIT_REACHED in {f.code for f in judged.findings}
+        assert Code.NAME_CONSTRAINTS not in {f.code for f in judged.findings}

@@ -8,18 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
-from pki import PKI, T0, Issued, new_key, sha1_signed, tampered
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from pki import PKI, T0, Issued, legacy_signed, new_key, sha1_signed, tampered
 
-from certchain.graph import (
-    MAX_SIGNATURE_CHECKS,
-    CertPool,
-    Search,
-    build_chains,
-    identity,
-    signature_problem,
-)
+from certchain.certs import identity, signature_problem
+from certchain.graph import MAX_SIGNATURE_CHECKS, CertPool, Search, build_chains
 from certchain.model import Chain
 
 # --------------------------------------------------------------- helpers
@@ -131,6 +126,122 @@ class TestSignatureProblem:
         child = sha1_signed(pki.intermediate(issuer).cert, issuer.key)
         assert isinstance(child.signature_hash_algorithm, hashes.SHA1)
         assert signature_problem(child, issuer.cert) is None
+
+
+# Every scheme and hash OpenSSL verifies in a certificate, by issuer key kind.
+SIGNATURES = [
+    *[("rsa", h) for h in ("MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "SHA3_256")],
+    *[("ec", h) for h in ("SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "SHA3_384")],
+    *[("dsa", h) for h in ("SHA1", "SHA224", "SHA256", "SHA384", "SHA512")],
+]
+SIGNATURE_IDS = [f"{kind}-{hash_name}" for kind, hash_name in SIGNATURES]
+SHA256_OIDS = {
+    SignatureAlgorithmOID.RSA_WITH_SHA256,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256,
+    SignatureAlgorithmOID.DSA_WITH_SHA256,
+}
+
+
+def signed_with(pki: PKI, issuer: Issued, hash_name: str) -> x509.Certificate:
+    """Return a CA certificate *issuer* signed with the hash named *hash_name*."""
+    digest = getattr(hashes, hash_name)()
+    cert = pki.intermediate(issuer, f"{hash_name} child", hash_alg=digest).cert
+    assert (cert.signature_algorithm_oid in SHA256_OIDS) == (hash_name == "SHA256")
+    return cert
+
+
+@pytest.fixture(scope="module")
+def issuers(pki: PKI) -> dict[str, Issued]:
+    """One self-signed issuer per key kind (DSA and RSA keys are slow to make: shared)."""
+    kinds = ["rsa", "ec", "ec384", "dsa", "ed25519", "ed448"]
+    return {kind: pki.root(f"{kind} Signer", key=new_key(kind)) for kind in kinds}
+
+
+class TestSignatureAlgorithms:
+    @pytest.mark.parametrize(("kind", "hash_name"), SIGNATURES, ids=SIGNATURE_IDS)
+    def test_link_verifies(
+        self, pki: PKI, issuers: dict[str, Issued], kind: str, hash_name: str
+    ) -> None:
+        """A link signed with any hash OpenSSL accepts verifies, as its OID says."""
+        child = signed_with(pki, issuers[kind], hash_name)
+        assert signature_problem(child, issuers[kind].cert) is None
+
+    @pytest.mark.parametrize(("kind", "hash_name"), SIGNATURES, ids=SIGNATURE_IDS)
+    def test_tampered_link_does_not_verify(
+        self, pki: PKI, issuers: dict[str, Issued], kind: str, hash_name: str
+    ) -> None:
+        """The same link with one bit of its signature flipped is refused as not verifying."""
+        child = signed_with(pki, issuers[kind], hash_name)
+        problem = signature_problem(tampered(child), issuers[kind].cert)
+        assert problem == "the signature does not verify with the issuer's public key"
+
+    def test_ecdsa_sha1_link_verifies(self, pki: PKI, issuers: dict[str, Issued]) -> None:
+        """An ecdsa-with-SHA1 link verifies (cryptography gives it no signature parameters)."""
+        issuer = issuers["ec384"]
+        child = legacy_signed(pki.intermediate(issuer).cert, issuer.key, hashes.SHA1())
+        assert child.signature_algorithm_parameters is None
+        assert child.signature_algorithm_oid.dotted_string == "1.2.840.10045.4.1"
+        assert signature_problem(child, issuer.cert) is None
+
+    @pytest.mark.parametrize("salt", [padding.PSS.DIGEST_LENGTH, padding.PSS.MAX_LENGTH, 20])
+    @pytest.mark.parametrize("hash_name", ["SHA256", "SHA384", "SHA512"])
+    def test_rsa_pss_link_verifies(
+        self, pki: PKI, issuers: dict[str, Issued], hash_name: str, salt: int
+    ) -> None:
+        """An RSA-PSS link verifies with the hash, MGF1 and salt length of its parameters."""
+        digest = getattr(hashes, hash_name)()
+        issuer = issuers["rsa"]
+        pss = padding.PSS(padding.MGF1(digest), salt)
+        child = pki.intermediate(issuer, "PSS child", hash_alg=digest, rsa_padding=pss)
+        assert child.cert.signature_algorithm_oid.dotted_string == "1.2.840.113549.1.1.10"
+        assert signature_problem(child.cert, issuer.cert) is None
+        assert signature_problem(tampered(child.cert), issuer.cert) is not None
+
+    @pytest.mark.parametrize("kind", ["ed25519", "ed448"])
+    def test_eddsa_link_verifies(self, pki: PKI, issuers: dict[str, Issued], kind: str) -> None:
+        """An Ed25519 or Ed448 link verifies, and a flipped bit does not."""
+        issuer = issuers[kind]
+        child = pki.intermediate(issuer, f"{kind} child")
+        assert signature_problem(child.cert, issuer.cert) is None
+        assert signature_problem(tampered(child.cert), issuer.cert) is not None
+
+    @pytest.mark.parametrize(
+        ("signer", "holder", "says"),
+        [
+            ("ec", "rsa", "signed with ECDSA but the issuer has an RSA key, not an EC key"),
+            ("rsa", "ec", "signed with RSA but the issuer has an EC key, not an RSA key"),
+            ("dsa", "ec", "signed with DSA but the issuer has an EC key, not a DSA key"),
+            ("ed25519", "ed448", "signed with Ed25519 but the issuer has an Ed448 key"),
+            ("ed448", "rsa", "signed with Ed448 but the issuer has an RSA key"),
+        ],
+        ids=["ecdsa-rsa", "rsa-ec", "dsa-ec", "ed25519-ed448", "ed448-rsa"],
+    )
+    def test_algorithm_and_key_type_mismatch(
+        self, pki: PKI, issuers: dict[str, Issued], signer: str, holder: str, says: str
+    ) -> None:
+        """A signature algorithm that needs another key type than the issuer's says which."""
+        child = pki.intermediate(issuers[signer], f"{signer} child")
+        assert says in (signature_problem(child.cert, issuers[holder].cert) or "")
+
+    def test_ecdsa_sha1_against_rsa_issuer(self, pki: PKI, issuers: dict[str, Issued]) -> None:
+        """An ecdsa-with-SHA1 link checked against an RSA key is a mismatch, not 'non-ECDSA'."""
+        ec_issuer = issuers["ec"]
+        child = legacy_signed(pki.intermediate(ec_issuer).cert, ec_issuer.key, hashes.SHA1())
+        problem = signature_problem(child, issuers["rsa"].cert)
+        assert problem == "it is signed with ECDSA but the issuer has an RSA key, not an EC key"
+
+    def test_unknown_algorithm_is_named(self, pki: PKI, issuers: dict[str, Issued]) -> None:
+        """A signature algorithm certchain does not know is named by its OID."""
+        child = pki.intermediate(issuers["ec"], "Odd child").cert
+        der = child.public_bytes(serialization.Encoding.DER)
+        # ecdsa-with-SHA256 (1.2.840.10045.4.3.2) becomes 1.2.840.10045.4.3.9, unassigned.
+        odd = der.replace(
+            bytes.fromhex("06082a8648ce3d040302"), bytes.fromhex("06082a8648ce3d040309")
+        )
+        problem = signature_problem(x509.load_der_x509_certificate(odd), issuers["ec"].cert)
+        assert problem == (
+            "its signature algorithm (1.2.840.10045.4.3.9) is not one certchain can check"
+        )
 
 
 class TestCertPool:

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
-from pki import PKI, new_key
+from pki import PKI, T0, T0_ISO, Crafted, many_names, nc_dos, new_key
 
+from certchain import names
+from certchain.findings import Finding
+from certchain.cli import ExitCode, main
 from certchain.names import (
+    MAX_NAME_CHECKS,
+    NameCheckBudget,
+    NameChecksExhausted,
     covers_hostname,
     first_subject_name,
     name_constraint_violation,
     name_key,
 )
+from certchain.assess import path_naming
+from certchain.model import TrustStore
+from certchain.policy import Policy
+from certchain.rules import check_path
+
+
+def judge(chain: tuple[x509.Certificate, ...]) -> list[Finding]:
+    """check_path at T0, certificates named by place in the chain."""
+    return check_path(chain, Policy(store=TrustStore((), "none"), at=T0), path_naming(chain))
 
 MakeCert = Callable[..., x509.Certificate]
 
@@ -382,3 +401,157 @@ class TestNameConstraintViolation:
         """A CN that does not look like a host name (spaces) is not taken for one."""
         cert = make_cert(subject=dn(cn("Test Intermediate")))
         assert_within(permitted(x509.DNSName("example.com")), cert)
+
+    @pytest.mark.parametrize(
+        ("address", "inside"), [("hub@example.com", True), ("hub@evil.org", False)]
+    )
+    def test_subject_email_checked_as_rfc822(
+        self, make_cert: MakeCert, address: str, inside: bool
+    ) -> None:
+        """A subject emailAddress is checked against rfc822Name constraints (RFC 5280, OpenSSL)."""
+        email = x509.NameAttribute(NameOID.EMAIL_ADDRESS, address)
+        cert = make_cert(subject=dn(cn("Mail Test"), email))
+        violation = name_constraint_violation(
+            permitted(x509.RFC822Name("example.com")), cert, is_leaf=True
+        )
+        assert (violation is None) is inside, violation
+        if not inside:
+            assert f"email:{address}" in (violation or "")
+
+
+class TestNameCheckBudget:
+    def test_each_comparison_costs_one_check(self, make_cert: MakeCert) -> None:
+        """Three names against four excluded subtrees of their type cost twelve checks."""
+        cert = make_cert(*dns("a.example.org", "b.example.org", "c.example.org"))
+        constraints = excluded(*many_names(4, "x{}.example.org"), x509.IPAddress(
+            ipaddress.ip_network("10.0.0.0/8")
+        ))
+        budget = NameCheckBudget(100)
+        assert name_constraint_violation(constraints, cert, is_leaf=False, budget=budget) is None
+        assert budget.left == 100 - 12  # the IP subtree is never compared with a DNS name
+        assert not budget.exhausted
+
+    def test_a_permitted_match_stops_the_scan(self, make_cert: MakeCert) -> None:
+        """A name found in the second permitted subtree costs two checks, not all of them."""
+        constraints = permitted(*dns("a.example", "example.org", "c.example", "d.example"))
+        budget = NameCheckBudget(100)
+        cert = make_cert(*dns("hub.example.org"))
+        assert name_constraint_violation(constraints, cert, is_leaf=False, budget=budget) is None
+        assert budget.left == 98
+
+    def test_just_enough_budget_judges(self, make_cert: MakeCert) -> None:
+        """With exactly the checks needed, the certificate is judged (here: a violation)."""
+        cert = make_cert(*dns("a.example.org", "x1.example.org"))
+        constraints = excluded(*many_names(3, "x{}.example.org"))
+        budget = NameCheckBudget(5)  # 3 for a.example.org, 2 to find x1.example.org
+        violation = name_constraint_violation(constraints, cert, is_leaf=False, budget=budget)
+        assert "x1.example.org is in the excluded subtree" in (violation or "")
+
+    def test_budget_used_up_raises(self, make_cert: MakeCert) -> None:
+        """One check short, the certificate is not judged: NameChecksExhausted, never None."""
+        cert = make_cert(*dns("a.example.org", "x9.example.org"))
+        constraints = excluded(*many_names(3, "x{}.example.org"))
+        budget = NameCheckBudget(4)
+        with pytest.raises(NameChecksExhausted) as raised:
+            name_constraint_violation(constraints, cert, is_leaf=False, budget=budget)
+        assert raised.value.limit == 4
+        assert budget.exhausted
+
+    def test_default_budget(self) -> None:
+        """The default is cryptography's 1 << 20 checks, for one whole judgement."""
+        assert MAX_NAME_CHECKS == 1 << 20
+        assert NameCheckBudget().limit == MAX_NAME_CHECKS
+
+    def test_one_budget_for_the_whole_path(
+        self, pki: PKI, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two constrained CAs share one budget: each fits alone, together they do not."""
+        monkeypatch.setattr(names, "MAX_NAME_CHECKS", 150)
+        constraints = x509.NameConstraints(None, many_names(10, "x{}.example.org"))
+        hosts = [f"h{i}.example.org" for i in range(10)]  # 100 checks for each CA
+        plain = pki.root("Plain Root")
+        alone = pki.intermediate(plain, "Alone CA", name_constraints=constraints)
+        leaf_alone = pki.leaf(alone, *hosts)
+        assert judge((leaf_alone.cert, alone.cert, plain.cert)) == []
+        root = pki.root("Shared Root", name_constraints=constraints)
+        inter = pki.intermediate(root, "Shared CA", name_constraints=constraints)
+        leaf = pki.leaf(inter, *hosts)
+        found = judge((leaf.cert, inter.cert, root.cert))
+        assert {(f.code.value, f.severity.value, f.position) for f in found} == {
+            ("limit-reached", "error", 2)
+        }
+
+
+# Names times subtrees above OpenSSL's 1 << 20 (refused unchecked, as OpenSSL
+# does), and below it (judged, as OpenSSL does: limbo's nc-dos-1 and -2).
+NC_DOS_SHAPES = ["many-sans", "wide", "nc-dos-3"]
+NC_DOS_JUDGED = ["nc-dos-1", "nc-dos-2"]
+
+
+@pytest.fixture(scope="module", params=NC_DOS_SHAPES)
+def crafted(request: pytest.FixtureRequest, pki: PKI) -> Crafted:
+    """A chain crafted to cost many name checks (see tests/pki.py nc_dos)."""
+    return nc_dos(pki, request.param)
+
+
+@pytest.mark.parametrize("shape", NC_DOS_JUDGED)
+def test_many_names_that_openssl_checks_are_judged_within_a_second(pki: PKI, shape: str) -> None:
+    """Under OpenSSL's 1 << 20 names-times-subtrees, the chain is judged (and fine), fast."""
+    chain = nc_dos(pki, shape).chain
+    start = time.perf_counter()
+    found = judge(chain)
+    assert time.perf_counter() - start < 1.0
+    assert found == []
+
+
+class TestNameConstraintDenialOfService:
+    # Today's answer is refusing within a second; before the budget these
+    # chains kept certchain busy for seconds to minutes.
+    def test_library_answers_within_a_second(self, crafted: Crafted) -> None:
+        """check_path refuses at OpenSSL's limit, says limit-reached, and answers within 1 s."""
+        start = time.perf_counter()
+        found = judge(crafted.chain)
+        elapsed = time.perf_counter() - start
+
+        assert elapsed < 1.0
+        assert {(f.code.value, f.severity.value) for f in found} == {("limit-reached", "error")}
+        (limit,) = found
+        assert limit.position == 1  # the constrained CA: the intermediate, or the root over the leaf
+        assert f"{1 << 20:,}" in limit.message
+        assert "OpenSSL refuses the chain unchecked" in limit.message
+
+    @pytest.mark.parametrize("command", ["build", "verify"])
+    def test_cli_answers_within_a_second(
+        self, runner: CliRunner, tmp_path: Path, crafted: Crafted, command: str
+    ) -> None:
+        """`certchain build` and `verify` (--at, --trust) refuse with limit-reached within 1 s."""
+        root = crafted.cas[-1].write(tmp_path / "root.crt")
+        if command == "build":
+            files = [crafted.leaf.write(tmp_path / "hub.crt")]
+            files += [ca.write(tmp_path / f"ca{i}.crt") for i, ca in enumerate(crafted.cas[:-1])]
+        else:
+            served = tmp_path / "hub-chained.crt"
+            served.write_bytes(b"".join(i.pem for i in (crafted.leaf, *crafted.cas[:-1])))
+            files = [served]
+        argv = [command, *map(str, files), "--trust", str(root), "--at", T0_ISO, "--json"]
+
+        start = time.perf_counter()
+        result = runner.invoke(main, argv)
+        elapsed = time.perf_counter() - start
+
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert elapsed < 1.0
+        codes = {(f["code"], f["severity"]) for f in json.loads(result.stdout)["findings"]}
+        assert ("limit-reached", "error") in codes
+        assert "name-constraints" not in {code for code, _ in codes}
+
+    def test_many_names_within_budget_are_judged(self, pki: PKI) -> None:
+        """200 names under 200 subtrees (40,000 checks) are judged as usual: no limit."""
+        constraints = x509.NameConstraints(
+            [*many_names(199, "p{}.example"), x509.DNSName("example.org")], None
+        )
+        root = pki.root("Busy Root", name_constraints=constraints)
+        leaf = pki.leaf(root, *(f"h{i}.example.org" for i in range(199)), "h.evil.org")
+        found = judge((leaf.cert, root.cert))
+        assert {(f.code.value, f.severity.value) for f in found} == {("name-constraints", "error")}
+        assert "h.evil.org" in found[0].message

@@ -7,13 +7,14 @@ import ipaddress
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pki import PKI, T0, Hierarchy, Issued, new_key
 
-from certchain.assess import path_naming
-from certchain.certs import is_ca, is_self_signed, path_roles
 from certchain.findings import Finding
 from certchain.model import Chain, TrustStore
+from certchain.assess import path_naming
+from certchain.certs import is_ca, is_self_signed, path_roles
 from certchain.policy import Policy
 from certchain.rules import check_path
 
@@ -286,41 +287,124 @@ class TestCheckPathIssuerRules:
         assert_clean(judge(chain_of(leaf, inter, chain3.root), T0))
 
 
+MS_SGC = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+NS_SGC = x509.ObjectIdentifier("2.16.840.1.113730.4.1")
+ANY_EKU = ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE
+CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
+SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
+
+
+def ns_cert_type(bits: int) -> x509.UnrecognizedExtension:
+    """A Netscape certificate type extension with *bits* (0x80 SSL client, 0x40 SSL server)."""
+    oid = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
+    return x509.UnrecognizedExtension(oid, bytes([0x03, 0x02, 0x00, bits]))
+
+
+def eku_at(pki: PKI, position: int, eku: list[x509.ObjectIdentifier]) -> Chain:
+    """Return root -> intermediate -> leaf with *eku* in the certificate at *position*."""
+    knobs = [{"eku": eku if i == position else None} for i in range(3)]
+    root = pki.root("EKU Root", **knobs[2])
+    inter = pki.intermediate(root, "EKU CA", **knobs[1])
+    leaf = pki.leaf(inter, **({"eku": eku} if position == 0 else {}))
+    return chain_of(leaf, inter, root)
+
+
+POSITIONS = pytest.mark.parametrize("position", [0, 1, 2], ids=["leaf", "intermediate", "root"])
+
+
 class TestCheckPathExtendedKeyUsage:
+    # Each case below was checked with `openssl verify -purpose sslserver` of
+    # OpenSSL 3.0.19 (check_purpose_ssl_server, crypto/x509/v3_purp.c).
     @pytest.mark.parametrize(
         "eku",
-        [
-            [ExtendedKeyUsageOID.SERVER_AUTH],
-            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
-            [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE],
-            None,
-        ],
-        ids=["serverAuth", "server+client", "anyEKU", "absent"],
+        [[SERVER_AUTH], [SERVER_AUTH, CLIENT_AUTH], [ANY_EKU, SERVER_AUTH], [SERVER_AUTH, MS_SGC]],
+        ids=["serverAuth", "server+client", "anyEKU+serverAuth", "serverAuth+msSGC"],
     )
-    def test_leaf_eku_allowing_tls_server(
-        self, pki: PKI, chain3: Hierarchy, eku: list[x509.ObjectIdentifier] | None
+    @POSITIONS
+    def test_eku_with_server_auth(
+        self, pki: PKI, position: int, eku: list[x509.ObjectIdentifier]
     ) -> None:
-        """A leaf whose EKU includes serverAuth or anyExtendedKeyUsage, or has none, is fine."""
-        leaf = pki.issue(
-            name("hub.example.org"), new_key(), chain3.intermediate, ca=False, eku=eku,
-            san=[x509.DNSName("hub.example.org")],
-        )
+        """An extended key usage that includes serverAuth is fine anywhere in the path."""
+        assert_clean(judge(eku_at(pki, position, eku), T0))
+
+    def test_leaf_without_eku(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A leaf without extended key usage is fine (OpenSSL and RFC 5280 accept it)."""
+        leaf = pki.leaf(chain3.intermediate, eku=None)
         assert_clean(judge(chain_of(leaf, chain3.intermediate, chain3.root), T0))
+
+    @pytest.mark.parametrize(
+        "sgc", [[MS_SGC], [NS_SGC], [CLIENT_AUTH, MS_SGC]], ids=["msSGC", "nsSGC", "client+msSGC"]
+    )
+    @POSITIONS
+    def test_server_gated_crypto_is_legacy(
+        self, pki: PKI, position: int, sgc: list[x509.ObjectIdentifier]
+    ) -> None:
+        """Server Gated Crypto without serverAuth is accepted as OpenSSL does, with a warning."""
+        found = judge(eku_at(pki, position, sgc), T0)
+        assert codes(found) == {("ext-key-usage", "warning")}
+        assert at_position(found, "ext-key-usage") == {position}
+        (legacy,) = found
+        assert "accepted only as legacy Server Gated Crypto" in legacy.message
+        assert "SGC" in legacy.message and "serverAuth" in legacy.message
+
+    @POSITIONS
+    def test_any_eku_alone_is_refused(self, pki: PKI, position: int) -> None:
+        """anyExtendedKeyUsage without serverAuth is refused, as OpenSSL's sslserver purpose is."""
+        found = judge(eku_at(pki, position, [ANY_EKU]), T0)
+        assert codes(found) == {("ext-key-usage", "error")}
+        assert at_position(found, "ext-key-usage") == {position}
+        (refused,) = found
+        assert "(anyExtendedKeyUsage) lacks serverAuth" in refused.message
 
     def test_leaf_with_client_auth_only(self, pki: PKI, chain3: Hierarchy) -> None:
         """A leaf for clientAuth only cannot serve TLS."""
-        leaf = pki.leaf(chain3.intermediate, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+        leaf = pki.leaf(chain3.intermediate, eku=[CLIENT_AUTH])
         found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         assert codes(found) == {("ext-key-usage", "error")}
         assert at_position(found, "ext-key-usage") == {0}
 
     def test_intermediate_with_client_auth_only(self, pki: PKI, chain3: Hierarchy) -> None:
         """An intermediate restricted to clientAuth cannot issue TLS server certificates."""
-        inter = pki.intermediate(chain3.root, "Client CA", eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+        inter = pki.intermediate(chain3.root, "Client CA", eku=[CLIENT_AUTH])
         leaf = pki.leaf(inter)
         found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("ext-key-usage", "error")}
         assert at_position(found, "ext-key-usage") == {1}
+
+    def test_root_with_client_auth_only(self, pki: PKI) -> None:
+        """A root restricted to clientAuth is refused too: OpenSSL checks the trust anchor."""
+        found = judge(eku_at(pki, 2, [CLIENT_AUTH]), T0)
+        assert codes(found) == {("ext-key-usage", "error")}
+        assert at_position(found, "ext-key-usage") == {2}
+
+    def test_unknown_usage_is_named_by_oid(self, pki: PKI) -> None:
+        """An extended key usage OpenSSL does not know counts for nothing, shown by its OID."""
+        found = judge(eku_at(pki, 1, [x509.ObjectIdentifier("1.2.3.4.5")]), T0)
+        assert codes(found) == {("ext-key-usage", "error")}
+        assert "(1.2.3.4.5) lacks serverAuth" in found[0].message
+
+    @pytest.mark.parametrize(
+        ("bits", "ok"),
+        [(0x40, True), (0xC0, True), (0x80, False), (0, False)],
+        ids=["server", "client+server", "client", "none"],
+    )
+    def test_leaf_netscape_cert_type(
+        self, pki: PKI, chain3: Hierarchy, bits: int, ok: bool
+    ) -> None:
+        """A leaf's nsCertType, when present, must allow SSL server use (OpenSSL's ns_reject)."""
+        leaf = pki.leaf(chain3.intermediate, extra_extensions=[ns_cert_type(bits)])
+        found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
+        if ok:
+            assert_clean(found)
+        else:
+            assert codes(found) == {("ext-key-usage", "error")}
+            assert "Netscape certificate type" in found[0].message
+
+    def test_intermediate_netscape_cert_type_is_ignored(self, pki: PKI, chain3: Hierarchy) -> None:
+        """A CA's nsCertType is not consulted when it has basicConstraints (OpenSSL's check_ca)."""
+        inter = pki.intermediate(chain3.root, "NS CA", extra_extensions=[ns_cert_type(0x80)])
+        leaf = pki.leaf(inter)
+        assert_clean(judge(chain_of(leaf, inter, chain3.root), T0))
 
 
 class TestCheckPathWeakness:
@@ -338,3 +422,25 @@ class TestCheckPathWeakness:
         found = judge(chain_of(leaf, inter, chain3.root), T0)
         assert codes(found) == {("weak-key", "warning")}
         assert at_position(found, "weak-key") == {1}
+
+    @pytest.mark.parametrize(
+        ("kind", "digest", "shown"),
+        [
+            ("ec", hashes.SHA1(), "SHA1"),
+            ("rsa", hashes.SHA1(), "SHA1"),
+            ("rsa", hashes.MD5(), "MD5"),
+        ],
+        ids=["ecdsa-sha1", "rsa-sha1", "rsa-md5"],
+    )
+    def test_legacy_hash_link_is_weak(
+        self, pki: PKI, kind: str, digest: hashes.HashAlgorithm, shown: str
+    ) -> None:
+        """An intermediate signed with ecdsa-with-SHA1, SHA-1 or MD5 RSA is weak, not broken."""
+        root = pki.root(f"{shown} Root", key=new_key(kind))
+        inter = pki.intermediate(root, f"{shown} CA", hash_alg=digest)
+        leaf = pki.leaf(inter)
+        found = judge(chain_of(leaf, inter, root), T0)
+        assert codes(found) == {("weak-signature", "warning")}
+        assert at_position(found, "weak-signature") == {1}
+        (weak,) = found
+        assert f"signed with {shown}" in weak.message
