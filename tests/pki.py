@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,12 @@ _KEY_CACHE: dict[str, list[Any]] = {}
 
 
 def new_key(kind: str = "ec") -> Any:
-    """Return a fresh private key: ``ec`` (P-256), ``rsa``, ``rsa1024``, ``ed25519``, ``dsa``."""
+    """
+    Return a fresh private key: ``ec`` (P-256), ``rsa``, ``rsa1024``, ``ed25519``, ``dsa``.
+
+    ``rsaN`` is an RSA key of N bits, e.g. ``rsa2052``: a modulus that is not
+    a multiple of 8 bits, which cryptography generates but the web PKI forbids.
+    """
     if kind == "ec":
         return ec.generate_private_key(ec.SECP256R1())
     if kind == "ec192":
@@ -37,6 +43,8 @@ def new_key(kind: str = "ec") -> Any:
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if kind == "rsa1024":
         return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    if kind.startswith("rsa") and kind[3:].isdigit():
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
     if kind == "dsa":
@@ -113,12 +121,20 @@ class PKI:
         key_usage: x509.KeyUsage | str | None = "default",
         eku: list[x509.ObjectIdentifier] | None = None,
         san: list[x509.GeneralName] | None = None,
+        san_critical: bool = False,
         name_constraints: x509.NameConstraints | None = None,
+        name_constraints_critical: bool = True,
         aia_url: str | None = None,
         hash_alg: hashes.HashAlgorithm | str | None = "default",
         issuer_name: x509.Name | None = None,
+        extra_extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     ) -> Issued:
-        """Issue a certificate; *issuer* None means self-signed with *key*."""
+        """
+        Issue a certificate; *issuer* None means self-signed with *key*.
+
+        *extra_extensions* are added as given, (extension, critical) pairs:
+        policy constraints, a name constraint in a leaf, ...
+        """
         signer_key = issuer.key if issuer else key
         signer_cert = issuer.cert if issuer else None
         builder = (
@@ -151,9 +167,13 @@ class PKI:
         if eku is not None:
             builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
         if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(san), critical=san_critical
+            )
         if name_constraints is not None:
-            builder = builder.add_extension(name_constraints, critical=True)
+            builder = builder.add_extension(name_constraints, critical=name_constraints_critical)
+        for extension, critical in extra_extensions:
+            builder = builder.add_extension(extension, critical=critical)
         if aia_url:
             builder = builder.add_extension(
                 x509.AuthorityInformationAccess([
@@ -183,9 +203,14 @@ class PKI:
 
     def leaf(
         self, issuer: Issued, *hosts: str, key: Any = None, cn: str | None = None,
-        **knobs: Any,
+        subject: x509.Name | None = None, **knobs: Any,
     ) -> Issued:
-        """Return a TLS server certificate for *hosts* (DNS names or IPs)."""
+        """
+        Return a TLS server certificate for *hosts* (DNS names or IPs).
+
+        The subject is ``CN=<cn or the first host>``, or *subject* as given
+        (``x509.Name([])`` for an empty one).
+        """
         hosts = hosts or ("hub.example.org",)
         san: list[x509.GeneralName] = []
         for host in hosts:
@@ -195,7 +220,8 @@ class PKI:
                 san.append(x509.DNSName(host))
         knobs.setdefault("san", san)
         knobs.setdefault("eku", [ExtendedKeyUsageOID.SERVER_AUTH])
-        return self.issue(_name(cn or hosts[0]), key or new_key(), issuer, ca=False, **knobs)
+        name = subject if subject is not None else _name(cn or hosts[0])
+        return self.issue(name, key or new_key(), issuer, ca=False, **knobs)
 
     def cross_sign(self, subject: Issued, by: Issued, **knobs: Any) -> Issued:
         """Return *subject*'s name and key, certified by *by* (a cross-sign)."""
