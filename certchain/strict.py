@@ -31,6 +31,10 @@ def strict_objection(chain: Chain, at: datetime, hostname: str | None = None) ->
     else the leaf's first DNS or IP subjectAltName: a server verifier needs
     one, and cryptography warns that its client verifier is not suitable for
     server certificates.
+
+    Where the path meets one of cryptography's known departures from RFC 5280
+    (see :func:`_stretches`), its verdict is taken on each stretch of the path
+    between them; certchain's own RFC 5280 rules judge the path as a whole.
     """
     name = hostname or first_subject_name(chain[0])
     if name is None:
@@ -42,19 +46,95 @@ def strict_objection(chain: Chain, at: datetime, hostname: str | None = None) ->
         )
     except ValueError as exc:  # e.g. a name that is not a valid DNS name
         return str(exc)
+    objection = _verify(chain, at, subject)
+    if objection is None or not _has_cut(chain):
+        return objection
+    for index, stretch in enumerate(_stretches(chain)):
+        found = _verify(stretch, at, subject if index == 0 else None)
+        if found is not None:
+            return found
+    return None
+
+
+def _verify(path: Chain, at: datetime, subject: verification.Subject | None) -> str | None:
+    """
+    Return cryptography's objection to *path* (its last certificate trusted), or None.
+
+    With *subject*, *path* starts at the leaf and is verified as a TLS server
+    path.  Without, *path* is a stretch above the leaf that starts at a CA:
+    cryptography verifies it with its CA profile in the end-entity place, and
+    leaves extended key usage to certchain's own rules (rules.py requires
+    serverAuth in every certificate that has an EKU).
+    """
+    builder = verification.PolicyBuilder().store(verification.Store([path[-1]])).time(at)
     try:
-        verifier = (
-            verification.PolicyBuilder()
-            .store(verification.Store([chain[-1]]))
-            .time(at)
-            .build_server_verifier(subject)
+        if subject is not None:
+            builder.build_server_verifier(subject).verify(path[0], list(path[1:-1]))
+            return None
+        if not hasattr(verification, "ExtensionPolicy"):  # cryptography < 45
+            return None
+        ca_profile = verification.ExtensionPolicy.webpki_defaults_ca().may_be_present(
+            x509.ExtendedKeyUsage, verification.Criticality.AGNOSTIC, None
         )
-        verifier.verify(chain[0], list(chain[1:-1]))
+        builder = builder.extension_policies(ca_policy=ca_profile, ee_policy=ca_profile)
+        builder.build_client_verifier().verify(path[0], list(path[1:-1]))
     except verification.VerificationError as exc:
         return str(exc)
     except ValueError as exc:
         return str(exc)
     return None
+
+
+def _has_cut(chain: Chain) -> bool:
+    return any(_cut_kind(chain, index) for index in range(1, len(chain)))
+
+
+def _cut_kind(chain: Chain, index: int) -> str | None:
+    """
+    Return how cryptography's verifier departs from RFC 5280 at *chain[index]*.
+
+    ``"self-issued"``: cryptography counts a self-issued intermediate against
+    the pathLenConstraint of the CAs above it, which RFC 5280 4.2.1.9 and
+    6.1.4 (l) exempt (its source says so; x509-limbo
+    ``pathlen::self-issued-certs-pathlen``).  ``"dn-constraint"``:
+    cryptography refuses every path through a CA with a directoryName name
+    constraint, which it does not implement; RFC 5280 4.2.1.10 and the CA/B
+    Forum BR 7.1.2.5.2 allow them, and certchain's names.py checks them
+    (x509-limbo ``rfc5280::nc::permitted-dn-*``).
+    """
+    cert = chain[index]
+    constraints = extensions.get(cert, x509.NameConstraints)
+    if constraints is not None:
+        subtrees = [*(constraints.permitted_subtrees or ()),
+                    *(constraints.excluded_subtrees or ())]
+        if any(isinstance(name, x509.DirectoryName) for name in subtrees):
+            return "dn-constraint"
+    if index < len(chain) - 1 and is_self_issued(cert):
+        return "self-issued"
+    return None
+
+
+def _stretches(chain: Chain) -> list[Chain]:
+    """
+    Cut *chain* where cryptography cannot follow RFC 5280 (see :func:`_cut_kind`).
+
+    A self-issued intermediate ends one stretch, as its trust anchor, and
+    starts the next.  A CA with a directoryName constraint belongs to no
+    stretch: the one below ends at the certificate it issued, the one above
+    starts at its issuer.  The first stretch starts at the leaf; later ones of
+    a single certificate are left out (an anchor alone proves nothing).
+    """
+    stretches: list[Chain] = []
+    start = 0
+    last = len(chain) - 1
+    for index in range(1, last + 1):
+        kind = _cut_kind(chain, index)
+        if kind is None and index < last:
+            continue
+        end = index - 1 if kind == "dn-constraint" else index
+        stretches.append(tuple(chain[start : end + 1]))
+        start = index + 1 if kind == "dn-constraint" else index
+    return [s for i, s in enumerate(stretches) if i == 0 or len(s) > 1]
 
 
 # RFC 5280 and CA/Browser Forum rules that cryptography's verifier does not

@@ -325,6 +325,86 @@ class TestPolicyConstraints:
         assert_cli_refused(code, report, "RFC 5280 4.2.1.11")
 
 
+# ------------------------------------------------ rfc5280::nc::permitted-dn-*
+
+
+def _dn_constraint(permitted: str) -> x509.NameConstraints:
+    return x509.NameConstraints(
+        permitted_subtrees=[x509.DirectoryName(_dn(permitted))], excluded_subtrees=None
+    )
+
+
+class TestDirectoryNameConstraints:
+    """rfc5280::nc::permitted-dn-*: directoryName constraints (RFC 5280 4.2.1.10)."""
+
+    INSIDE = "CN=hub.example.org,O=certchain tests"
+    OUTSIDE = "CN=hub.example.org,O=elsewhere"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def constrained(cls, pki: PKI) -> tuple[Issued, Issued]:
+        """A root and an intermediate that permits only O=certchain tests."""
+        root = pki.root()
+        return root, pki.intermediate(root, name_constraints=_dn_constraint("O=certchain tests"))
+
+    def test_subject_inside_is_accepted_in_both_modes(
+        self, pki: PKI, constrained: tuple[Issued, Issued]
+    ) -> None:
+        """A leaf whose subject is inside the permitted directoryName passes strict mode too."""
+        root, inter = constrained
+        leaf = pki.leaf(inter, subject=_dn(self.INSIDE))
+
+        assert_accepted(build(leaf, inter, root=root))
+        assert_accepted(build(leaf, inter, root=root, strict=False))
+
+    def test_constraint_in_the_root_is_followed_too(self, pki: PKI) -> None:
+        """A root carrying the directoryName constraint (as limbo's cases do) is followed too."""
+        root = pki.root(name_constraints=_dn_constraint("O=certchain tests"))
+        inter = pki.intermediate(root)
+        leaf = pki.leaf(inter, subject=_dn(self.INSIDE))
+
+        assert_accepted(build(leaf, inter, root=root))
+
+    @pytest.mark.parametrize(
+        "san",
+        [
+            None,  # rfc5280::nc::permitted-dn-mismatch
+            # permitted-dn-match-subject-san-mismatch: the subject is checked, not just the SAN.
+            [x509.DNSName("hub.example.org"), x509.DirectoryName(_dn(INSIDE))],
+        ],
+    )
+    def test_subject_outside_is_refused_in_both_modes(
+        self, pki: PKI, constrained: tuple[Issued, Issued], san: list[x509.GeneralName] | None
+    ) -> None:
+        """A subject outside the permitted directoryName is a name-constraints error."""
+        root, inter = constrained
+        knobs = {"san": san} if san else {}
+        leaf = pki.leaf(inter, subject=_dn(self.OUTSIDE), **knobs)
+
+        for strict in (True, False):
+            assert_refused(build(leaf, inter, root=root, strict=strict), "permitted subtrees")
+
+    def test_leaf_rules_still_apply_below_the_constraint(
+        self, pki: PKI, constrained: tuple[Issued, Issued]
+    ) -> None:
+        """cryptography still judges the leaf below such a CA (here: a critical SAN)."""
+        root, inter = constrained
+        leaf = pki.leaf(inter, subject=_dn(self.INSIDE), san_critical=True)
+
+        assert_refused(build(leaf, inter, root=root), "subjectAltName MUST NOT be critical")
+
+    def test_cli(self, runner: CliRunner, tmp_path: Path, pki: PKI,
+                 constrained: tuple[Issued, Issued]) -> None:
+        """``build --strict`` exits 0 below a directoryName-constrained intermediate."""
+        root, inter = constrained
+        leaf = pki.leaf(inter, subject=_dn(self.INSIDE))
+
+        code, report = cli_build(runner, tmp_path, leaf, inter, root=root)
+
+        assert code == ExitCode.OK, report
+        assert not strict_errors(report)
+
+
 # --------------------------------------------------- rfc5280::nc::*-noncritical
 
 
@@ -477,6 +557,64 @@ class TestPathlenInLeaf:
         code, report = cli_build(runner, tmp_path, leaf, first, root=root)
 
         assert_cli_refused(code, report, "BR 7.1.2.7.8")
+
+
+# ------------------------------------------------ pathlen::self-issued-certs-pathlen
+
+
+class TestSelfIssuedPathlen:
+    """pathlen::self-issued-certs-pathlen: RFC 5280 4.2.1.9 does not count self-issued CAs."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def chain(cls, pki: PKI) -> tuple[Issued, ...]:
+        """root -> ICA' (pathlen 1) -> ICA' again, new key (pathlen 1) -> ICA'' (0) -> leaf."""
+        root = pki.root()
+        first = pki.intermediate(root, cn="Rollover CA", path_length=1)
+        rolled = pki.intermediate(first, cn="Rollover CA", path_length=1)
+        last = pki.intermediate(rolled, cn="Issuing CA", path_length=0)
+        return root, first, rolled, last
+
+    def test_accepted_in_both_modes(self, pki: PKI, chain: tuple[Issued, ...]) -> None:
+        """The self-issued key-rollover certificate does not use up ICA's pathlen, strict or not."""
+        root, first, rolled, last = chain
+        leaf = pki.leaf(last)
+
+        result = build(leaf, first, rolled, last, root=root)
+        assert_accepted(result)
+        assert [c.subject for c in result.chain[1:4]] == [
+            last.cert.subject, rolled.cert.subject, first.cert.subject]
+        assert_accepted(build(leaf, first, rolled, last, root=root, strict=False))
+
+    def test_leaf_rules_still_apply_above_a_rollover(
+        self, pki: PKI, chain: tuple[Issued, ...]
+    ) -> None:
+        """cryptography still judges the leaf on such a path (here: a critical SAN)."""
+        root, first, rolled, last = chain
+        leaf = pki.leaf(last, san_critical=True)
+
+        assert_refused(build(leaf, first, rolled, last, root=root),
+                       "subjectAltName MUST NOT be critical")
+
+    def test_a_real_pathlen_violation_is_still_refused(self, pki: PKI) -> None:
+        """A CA that is not self-issued still counts: pathlen 0 above another CA is refused."""
+        root = pki.root()
+        first = pki.intermediate(root, path_length=0)
+        second = pki.intermediate(first, cn="Other CA")
+
+        for strict in (True, False):
+            assert_refused(build(pki.leaf(second), first, second, root=root, strict=strict),
+                           "pathLenConstraint")
+
+    def test_cli(self, runner: CliRunner, tmp_path: Path, pki: PKI,
+                 chain: tuple[Issued, ...]) -> None:
+        """``build --strict`` exits 0 through a self-issued key-rollover certificate."""
+        root, first, rolled, last = chain
+
+        code, report = cli_build(runner, tmp_path, pki.leaf(last), first, rolled, last,
+                                 root=root)
+
+        assert code == ExitCode.OK, report
 
 
 # ----------------------------------------------------------- cve::cve-2024-0567
