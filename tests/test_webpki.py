@@ -460,6 +460,50 @@ class TestNoncriticalNameConstraints:
         assert code == ExitCode.OK, report
 
 
+# ---------------------------------------------- rfc5280::validity::notafter-fractional
+
+
+class TestNotAfterFractional:
+    """rfc5280::validity::notafter-fractional: validity is compared in whole seconds."""
+
+    NOT_AFTER = dt.datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def chain(cls, pki: PKI) -> tuple[Issued, Issued, Issued]:
+        root = pki.root()
+        inter = pki.intermediate(root)
+        return root, inter, pki.leaf(inter, not_after=cls.NOT_AFTER)
+
+    @pytest.mark.parametrize("strict", [True, False])
+    @pytest.mark.parametrize(
+        ("after", "valid"),
+        [(dt.timedelta(milliseconds=5), True), (dt.timedelta(seconds=1), False)],
+    )
+    def test_within_not_afters_second_is_still_valid(
+        self, chain: tuple[Issued, Issued, Issued], strict: bool, after: dt.timedelta,
+        valid: bool,
+    ) -> None:
+        """notAfter + 5 ms is within notAfter's second (RFC 5280 4.1.2.5); + 1 s is expired."""
+        root, inter, leaf = chain
+        result = build(leaf, inter, root=root, at=self.NOT_AFTER + after, strict=strict)
+
+        if valid:
+            assert_accepted(result)
+        else:
+            assert_refused(result, "expired")
+
+    def test_cli(self, runner: CliRunner, tmp_path: Path,
+                 chain: tuple[Issued, Issued, Issued]) -> None:
+        """``build --strict --at 2030-06-01T12:00:00.005Z`` accepts a leaf expiring at 12:00:00."""
+        root, inter, leaf = chain
+
+        code, report = cli_build(runner, tmp_path, leaf, inter, root=root,
+                                 at="2030-06-01T12:00:00.005Z")
+
+        assert code == ExitCode.OK, report
+
+
 # ------------------------------------------------------- rfc5280::ca-as-leaf
 
 
