@@ -88,6 +88,10 @@ def _validity(
     cert: x509.Certificate, name: CertName, at: datetime, warn_days: int
 ) -> list[Finding]:
     before, after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    # Validity is encoded in whole seconds (RFC 5280 4.1.2.5) and OpenSSL
+    # compares time_t seconds: notAfter + 5 ms is still notAfter's second
+    # (x509-limbo rfc5280::validity::notafter-fractional).
+    at = at.replace(microsecond=0)
     if at > after:
         return [Finding(
             Code.EXPIRED, Severity.ERROR,

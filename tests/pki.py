@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ def new_key(kind: str = "ec") -> Any:
     Return a fresh private key.
 
     ``ec`` (P-256), ``ec192``, ``ec384``, ``rsa``, ``rsa1024``, ``ed25519``, ``ed448``, ``dsa``.
+    ``rsaN`` is an RSA key of N bits, e.g. ``rsa2052``: a modulus that is not
+    a multiple of 8 bits, which cryptography generates but the web PKI forbids.
     """
     if kind == "ec":
         return ec.generate_private_key(ec.SECP256R1())
@@ -43,6 +46,8 @@ def new_key(kind: str = "ec") -> Any:
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if kind == "rsa1024":
         return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    if kind.startswith("rsa") and kind[3:].isdigit():
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
     if kind == "ed448":
@@ -121,20 +126,23 @@ class PKI:
         key_usage: x509.KeyUsage | str | None = "default",
         eku: list[x509.ObjectIdentifier] | None = None,
         san: list[x509.GeneralName] | None = None,
+        san_critical: bool = False,
         name_constraints: x509.NameConstraints | None = None,
+        name_constraints_critical: bool = True,
         aia_url: str | None = None,
         hash_alg: hashes.HashAlgorithm | str | None = "default",
         issuer_name: x509.Name | None = None,
         rsa_padding: padding.PSS | None = None,
-        extra_extensions: list[x509.ExtensionType] | None = None,
+        extra_extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     ) -> Issued:
         """
         Issue a certificate; *issuer* None means self-signed with *key*.
 
         *hash_alg* may be SHA-1 or MD5, which cryptography's builder refuses:
         the certificate is then re-signed by hand (see :func:`legacy_signed`).
-        *rsa_padding* signs with RSA-PSS; *extra_extensions* are added
-        non-critical (e.g. a Netscape certificate type).
+        *rsa_padding* signs with RSA-PSS.  *extra_extensions* are added as
+        given, (extension, critical) pairs: policy constraints, a name
+        constraint in a leaf, a Netscape certificate type, ...
         """
         signer_key = issuer.key if issuer else key
         signer_cert = issuer.cert if issuer else None
@@ -168,9 +176,13 @@ class PKI:
         if eku is not None:
             builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
         if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(san), critical=san_critical
+            )
         if name_constraints is not None:
-            builder = builder.add_extension(name_constraints, critical=True)
+            builder = builder.add_extension(name_constraints, critical=name_constraints_critical)
+        for extension, critical in extra_extensions:
+            builder = builder.add_extension(extension, critical=critical)
         if aia_url:
             builder = builder.add_extension(
                 x509.AuthorityInformationAccess([
@@ -181,8 +193,6 @@ class PKI:
                 ]),
                 critical=False,
             )
-        for extension in extra_extensions or []:
-            builder = builder.add_extension(extension, critical=False)
         if hash_alg == "default":
             ed = isinstance(signer_key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
             hash_alg = None if ed else hashes.SHA256()
@@ -205,9 +215,14 @@ class PKI:
 
     def leaf(
         self, issuer: Issued, *hosts: str, key: Any = None, cn: str | None = None,
-        **knobs: Any,
+        subject: x509.Name | None = None, **knobs: Any,
     ) -> Issued:
-        """Return a TLS server certificate for *hosts* (DNS names or IPs)."""
+        """
+        Return a TLS server certificate for *hosts* (DNS names or IPs).
+
+        The subject is ``CN=<cn or the first host>``, or *subject* as given
+        (``x509.Name([])`` for an empty one).
+        """
         hosts = hosts or ("hub.example.org",)
         san: list[x509.GeneralName] = []
         for host in hosts:
@@ -217,7 +232,8 @@ class PKI:
                 san.append(x509.DNSName(host))
         knobs.setdefault("san", san)
         knobs.setdefault("eku", [ExtendedKeyUsageOID.SERVER_AUTH])
-        return self.issue(_name(cn or hosts[0]), key or new_key(), issuer, ca=False, **knobs)
+        name = subject if subject is not None else _name(cn or hosts[0])
+        return self.issue(name, key or new_key(), issuer, ca=False, **knobs)
 
     def cross_sign(self, subject: Issued, by: Issued, **knobs: Any) -> Issued:
         """Return *subject*'s name and key, certified by *by* (a cross-sign)."""

@@ -392,7 +392,7 @@ class TestCheckPathExtendedKeyUsage:
         self, pki: PKI, chain3: Hierarchy, bits: int, ok: bool
     ) -> None:
         """A leaf's nsCertType, when present, must allow SSL server use (OpenSSL's ns_reject)."""
-        leaf = pki.leaf(chain3.intermediate, extra_extensions=[ns_cert_type(bits)])
+        leaf = pki.leaf(chain3.intermediate, extra_extensions=[(ns_cert_type(bits), False)])
         found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
         if ok:
             assert_clean(found)
@@ -402,7 +402,7 @@ class TestCheckPathExtendedKeyUsage:
 
     def test_intermediate_netscape_cert_type_is_ignored(self, pki: PKI, chain3: Hierarchy) -> None:
         """A CA's nsCertType is not consulted when it has basicConstraints (OpenSSL's check_ca)."""
-        inter = pki.intermediate(chain3.root, "NS CA", extra_extensions=[ns_cert_type(0x80)])
+        inter = pki.intermediate(chain3.root, "NS CA", extra_extensions=[(ns_cert_type(0x80), False)])
         leaf = pki.leaf(inter)
         assert_clean(judge(chain_of(leaf, inter, chain3.root), T0))
 
