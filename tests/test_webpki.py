@@ -140,6 +140,15 @@ class TestCommonName:
 
         assert_accepted(build(leaf, inter, root=root))
 
+    def test_cn_that_names_no_host_is_not_judged(
+        self, pki: PKI, ca: tuple[Issued, Issued]
+    ) -> None:
+        """A CN that is no host name or address (limbo's own CN=x509-limbo-ee) passes strict mode."""
+        root, inter = ca
+        leaf = pki.leaf(inter, "hub.example.org", cn="x509-limbo-ee")
+
+        assert_accepted(build(leaf, inter, root=root))
+
     def test_leaf_without_cn_is_accepted(self, pki: PKI, ca: tuple[Issued, Issued]) -> None:
         """A leaf with an empty subject (and a critical SAN, RFC 5280 4.2.1.6) has no CN."""
         root, inter = ca
