@@ -116,10 +116,10 @@ def apply_config_edit(edit: ConfigEdit) -> str:
     path = edit.path
     if edit.before == edit.after:
         return f"{path}: ssl_cert and ssl_key were already set; nothing changed."
-    # Through a symlink, the file it points to is updated and the link kept.
-    target = path.resolve() if path.is_symlink() else path
+    # Through a symlink, the file it points to is updated and the link kept
+    # (write_file writes through links).
     update_file(
-        target, edit.after.encode("utf-8"),
+        path, edit.after.encode("utf-8"),
         backup=edit.backup if edit.before is not None else None,
     )
     if edit.before is not None:

@@ -32,15 +32,29 @@ def write_file(path: Path, data: bytes, *, overwrite: bool = False, mode: int = 
 
     The data goes to a temporary file in the same folder, is flushed to disk,
     then takes the name *path* in one step, so a reader never sees half a
-    file and a failure leaves nothing behind.
+    file and a failure leaves nothing behind.  When *path* is a symlink to
+    a file, that file is written (atomically, in its own folder) and the
+    link stays a link, as certbot's ``live/`` links into ``archive/`` must;
+    *overwrite* is about that file.
 
     Raises:
-        OutputExistsError: *path* exists and *overwrite* is False.
+        OutputExistsError: *path* (or the file it links to) exists and
+            *overwrite* is False.
         WriteError: the folder is missing or not writable.
     """
-    folder = path.parent
     if not overwrite and (path.exists() or path.is_symlink()):
         raise OutputExistsError(path)
+    # A dangling link is not followed: it is replaced, as a missing file is
+    # created (exists() is False for it).
+    target = path.resolve() if path.is_symlink() and path.exists() else path
+    try:
+        _write_atomic(target, data, overwrite=overwrite, mode=mode)
+    except OutputExistsError:
+        raise OutputExistsError(path) from None
+
+
+def _write_atomic(path: Path, data: bytes, *, overwrite: bool, mode: int) -> None:
+    folder = path.parent
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
