@@ -416,18 +416,26 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
+# certbot's names in live/NAME/: the key beside the certificate files is privkey.pem.
+_CERTBOT_CERT_FILES = ("fullchain.pem", "cert.pem", "chain.pem")
+
+
 def sibling_key(path: Path) -> Path | None:
     """
     Return the key file kept beside a certificate file, or None.
 
     ``STEM.key`` beside ``STEM.crt``; for ``HOST-chained.crt`` (what
-    ``certchain build`` writes) also ``HOST.key``.  The first that exists wins.
+    ``certchain build`` writes) also ``HOST.key``; for certbot's
+    ``fullchain.pem``, ``cert.pem`` and ``chain.pem``, ``privkey.pem``.
+    The first that exists wins.
     """
-    stems = [path.stem]
+    names = [f"{path.stem}.key"]
     if path.stem.endswith("-chained"):
-        stems.append(path.stem.removesuffix("-chained"))
-    for stem in stems:
-        candidate = path.with_name(f"{stem}.key")
+        names.append(f"{path.stem.removesuffix('-chained')}.key")
+    if path.name in _CERTBOT_CERT_FILES:
+        names.append("privkey.pem")
+    for name in names:
+        candidate = path.with_name(name)
         if candidate != path and candidate.is_file():
             return candidate
     return None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .. import certbot
 from ..inventory import inspect_material
 from ..load import load_file, load_keys
 from ..model import Material, Role
@@ -137,7 +138,10 @@ def _repair_command(
 
     In place (`-o FILE --force`) only for a PEM file of certificates: a file
     with a key, or PKCS#12/PKCS#7/DER, would lose content, so the repaired
-    chain goes to a new file beside it.
+    chain goes to a new file beside it.  In place through a symlink, the
+    file it points to is written and the link kept.  For a file certbot
+    manages, a second line says that its next renewal undoes the repair,
+    and gives the certbot option that chooses this chain for good.
     """
     words = ["certchain", "build", str(path)]
     for anchor in judging.trust:
@@ -152,6 +156,27 @@ def _repair_command(
         words += ["-o", str(path), "--force"]
     else:
         words += ["-o", str(path.with_name(f"{path.stem}-fixed.crt"))]
-    return shlex.join(words)
+    command = shlex.join(words)
+    note = _certbot_note(path, report)
+    return f"{command}\n{note}" if note else command
 
 
+def _certbot_note(path: Path, report: Report) -> str | None:
+    """For a file certbot manages: the repair is undone at renewal; the lasting fix."""
+    managed = certbot.lineage(path)
+    if managed is None:
+        return None
+    where = (
+        f" (it writes through the link, into {managed.archive})"
+        if managed.archive and report.rewritable else ""
+    )
+    renew = certbot.renew_command(managed, report.path)
+    lasting = (
+        f"to have certbot choose this chain for good, run {renew} "
+        "(add --force-renewal to renew now)"
+        if renew else "certbot's --preferred-chain option chooses among the chains the CA offers"
+    )
+    return (
+        f"{path} is certbot's (certificate {managed.name!r}): its next renewal undoes "
+        f"this repair{where}; {lasting}."
+    )

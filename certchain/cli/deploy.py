@@ -40,7 +40,7 @@ from .common import (
 @click.argument("chain_path", metavar="CHAIN", type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="The private key (default: a key in CHAIN, else CHAIN-STEM.key, or "
-                   "HOST.key for HOST-chained.crt, beside CHAIN).")
+                   "HOST.key for HOST-chained.crt, or certbot's privkey.pem, beside CHAIN).")
 @PASSWORD_FILE
 @judging_options
 @FORMAT_OPTION
