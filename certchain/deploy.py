@@ -1,23 +1,39 @@
 """
 From a verified chain and key to what a server is configured with.
 
-Decides which files a snippet names (a key kept in PKCS#12 or encrypted is
-not usable by a server as it is), what the combined file holds, and plans
-and applies an edit of ``jupyterhub_config.py``: only :func:`plan_config_edit`
-and :func:`apply_config_edit` touch a file, the one being edited.
+Decides which files a snippet names and whether a server can load them as
+they are (a chain in PKCS#7, PKCS#12 or DER, a key kept in PKCS#12, DER or
+encrypted, or certificates and key in one file where the server takes two,
+are refused, each with the command that converts the file), what the
+combined file holds, and plans and applies an edit of
+``jupyterhub_config.py``.  Files are read only to say which ``openssl``
+options a PKCS#12 file needs; :func:`plan_config_edit` and
+:func:`apply_config_edit` touch the one being edited.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import KeyRequired, LoadError, OutputExistsError
+from .findings import Code, Finding, Severity
 from .jhconfig import set_ssl
-from .model import Chain, Format, LoadedKey
+from .model import Chain, Format, LoadedKey, Material
+from .pfx import needs_legacy
 from .snippets import NO_KEY_NOTE, ServedFiles
 from .write import combined_pem, update_file
+
+#: Why an encrypted key file does not serve (a front end may say more).
+SERVER_CANNOT_ASK = "a server cannot ask for its password"
+#: Where the key conversion commands write (relative: the current folder).
+KEY_OUTPUT = "host.key"
+# Formats whose lines name one file that certchain writes itself from the
+# chain and key in memory (HAProxy's crt, --combined): nothing to refuse.
+_ONE_FILE_FORMATS = frozenset({"haproxy"})
 
 
 def served_files(
@@ -37,23 +53,154 @@ def served_files(
     if path is None:
         return ServedFiles(chain, None, key_note="the key was not read from a file",
                            combined=combined)
-    quoted = shlex.quote(str(path))
     if key.source.format is Format.PKCS12:
         return ServedFiles(chain, None, combined=combined, key_note=(
             f"the matching key is inside {path} (PKCS#12); servers need it as a PEM "
-            f"file: openssl pkcs12 -in {quoted} -nocerts -noenc -out host.key"
+            f"file: {key_command(path, Format.PKCS12)}"
         ))
     if key.source.format is not Format.PEM:
         return ServedFiles(chain, None, combined=combined, key_note=(
             f"the matching key in {path} is DER; servers need it as a PEM file: "
-            f"openssl pkey -inform DER -in {quoted} -out host.key"
+            f"{key_command(path, Format.DER)}"
         ))
     if key.encrypted:
         return ServedFiles(chain, None, combined=combined, key_note=(
             f"the key in {path} is encrypted and the server cannot ask for its "
-            f"password: openssl pkey -in {quoted} -out host.key"
+            f"password: {key_command(path, Format.PEM)}"
         ))
     return ServedFiles(chain, path, combined=combined)
+
+
+def key_command(path: Path, kind: Format) -> str:
+    """
+    Return the ``openssl`` command that writes the key in *path* as unencrypted PEM.
+
+    The output is :data:`KEY_OUTPUT` in the current folder (openssl makes
+    it mode 0600).  For PKCS#12 encrypted with RC2, RC4 or DES, which
+    OpenSSL 3 decrypts only with its legacy provider, the command has
+    ``-legacy`` (:mod:`certchain.pfx`).
+    """
+    quoted = shlex.quote(str(path.absolute()))
+    if kind is Format.PKCS12:
+        legacy = " -legacy" if _pkcs12_needs_legacy(path) else ""
+        return f"openssl pkcs12{legacy} -in {quoted} -nocerts -noenc -out {KEY_OUTPUT}"
+    if kind is Format.PEM:
+        return f"openssl pkey -in {quoted} -out {KEY_OUTPUT}"
+    return f"openssl pkey -inform DER -in {quoted} -out {KEY_OUTPUT}"
+
+
+def chain_command(path: Path, trust: Sequence[Path] = ()) -> str:
+    """
+    Return the ``certchain build`` command that rewrites *path* as a PEM chain.
+
+    certchain reads PKCS#7, PKCS#12 and DER itself, so it converts them,
+    ordered and verified, into ``STEM-chained.crt`` beside *path* (certificates
+    only: a key in *path* stays out).  *trust*: the anchors to verify with.
+    """
+    output = path.absolute().with_name(f"{path.stem}-chained.crt")
+    words = ["certchain", "build", str(path.absolute())]
+    for anchor in trust:
+        words += ["--trust", str(anchor.absolute())]
+    return shlex.join([*words, "-o", str(output)])
+
+
+def chain_file_problem(
+    path: Path, material: Material | None, *, setting: str | None = None,
+    trust: Sequence[Path] = (),
+) -> Finding | None:
+    """
+    Return why a server cannot load *path* as its certificate file, or None.
+
+    A server reads PEM certificates: PKCS#7, PKCS#12 and DER are refused,
+    and so are certificates with the private key among them (a server that
+    takes two files wants the key apart, the certificates readable and the
+    key private).  *material*: what *path* holds; None when it is PKCS#12
+    that could not be opened without its password.  *setting*: the
+    configuration setting that names *path*, for the message.
+    """
+    formats = {c.source.format for c in material.certs} if material else {Format.PKCS12}
+    path = path.absolute()
+    command = chain_command(path, trust)
+    subject = f"{setting} names {path}, which" if setting else str(path)
+    for kind in (Format.PKCS12, Format.PKCS7, Format.DER):
+        if kind in formats:
+            return Finding(
+                Code.UNREADABLE_BY_SERVER, Severity.ERROR,
+                f"{subject} is in {kind.value}, but a server loads its certificate file "
+                f"only as PEM: convert it with {command}, and name that file instead.",
+            )
+    if material is not None and material.keys:
+        return Finding(
+            Code.UNREADABLE_BY_SERVER, Severity.ERROR,
+            f"{subject} holds the private key with the certificates, where the server "
+            "takes them in two files (certificates readable, key private): write the "
+            f"certificates alone with {command}, and the key alone with "
+            f"{key_command(path, Format.PEM)}, and name those files instead.",
+        )
+    return None
+
+
+def key_file_problem(
+    path: Path, kind: Format, *, encrypted: bool = False, setting: str | None = None,
+    consequence: str = SERVER_CANNOT_ASK,
+) -> Finding | None:
+    """
+    Return why a server cannot load *path* as its key file, or None.
+
+    *kind* and *encrypted*: how the key is kept there.  A server reads an
+    unencrypted PEM key: a key kept in PKCS#12 or DER is
+    ``unreadable-by-server``, an encrypted one ``key-encrypted``
+    (*consequence*: what that does to the server).
+    """
+    if kind in (Format.PKCS12, Format.DER):
+        path = path.absolute()
+        subject = f"{setting} names {path}, which" if setting else f"The key file {path}"
+        return Finding(
+            Code.UNREADABLE_BY_SERVER, Severity.ERROR,
+            f"{subject} holds the key in {kind.value}, but a server loads its key file "
+            f"only as PEM: write it as PEM with {key_command(path, kind)}, and name that "
+            "file instead.",
+        )
+    if encrypted:
+        return encrypted_key(path, consequence=consequence)
+    return None
+
+
+def encrypted_key(path: Path, *, consequence: str = SERVER_CANNOT_ASK) -> Finding:
+    """Return the ``key-encrypted`` error for the key file *path*."""
+    return Finding(
+        Code.KEY_ENCRYPTED, Severity.ERROR,
+        f"The private key {path} is encrypted, and {consequence}: write an "
+        f"unencrypted copy with {key_command(path, Format.PEM)} "
+        "(mode 600) and use that.",
+    )
+
+
+def unreadable_files(
+    chain: Path, material: Material, key: LoadedKey | None, *, format_name: str = "jupyterhub",
+    trust: Sequence[Path] = (),
+) -> tuple[Finding, ...]:
+    """
+    Return why a server cannot load the files *format_name*'s lines would name.
+
+    *chain* holds *material*; *key* is the key those lines name (the one
+    that matches the leaf).  HAProxy's lines name the combined file, which
+    certchain writes itself: nothing to refuse there.
+    """
+    if format_name in _ONE_FILE_FORMATS:
+        return ()
+    found = [chain_file_problem(chain, material, trust=trust)]
+    if key is not None and key.source.path is not None:
+        found.append(key_file_problem(
+            key.source.path, key.source.format, encrypted=key.encrypted
+        ))
+    return tuple(f for f in found if f is not None)
+
+
+def _pkcs12_needs_legacy(path: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return needs_legacy(path.read_bytes())
+    return False
 
 
 def combined_output(

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shlex
 import stat
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .deploy import chain_file_problem, encrypted_key, key_file_problem
 from .errors import CertchainError, LoadError, PasswordRequired
 from .findings import Code, Finding, Severity, by_severity
 from .jhconfig import Setting, parse_settings
-from .load import load_file
-from .model import Material
+from .load import is_pkcs12, load_file
+from .model import Format, Material
 from .policy import Policy
 from .results import Report
 from .served import assess_served
+
+# What an encrypted key does to JupyterHub (configurable-http-proxy reads it).
+_JUPYTERHUB = "JupyterHub cannot ask for its password, so its proxy will not start"
 
 # Spawners that start single-user servers outside the hub's host (or network
 # namespace), which then cannot reach a hub listening on loopback.
@@ -37,12 +41,18 @@ _REMOTE_SPAWNERS = (
 )
 
 
-def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None) -> Report:
+def doctor_config(
+    config: Path, *, policy: Policy, password: bytes | None = None, trust: Sequence[Path] = (),
+) -> Report:
     """
     Check *config* (a ``jupyterhub_config.py``) and the TLS files it names.
 
     The chain is judged under *policy*; without a hostname there, the host
-    of ``c.JupyterHub.bind_url`` is checked when it names one.  Returns a
+    of ``c.JupyterHub.bind_url`` is checked when it names one.  A file
+    JupyterHub cannot load as it is (PKCS#7, PKCS#12, DER, an encrypted key,
+    the key inside ``ssl_cert``) is an error that gives the command that
+    converts it; *trust* (the anchors' files) goes into a ``certchain
+    build`` command.  Returns a
     :class:`~certchain.results.Report` whose findings hold the
     configuration's findings and the chain's (``position`` indexes the chain
     file); its chain is empty when no chain could be read.
@@ -77,11 +87,18 @@ def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None
         try:
             chain_material = load_file(cert_path, password=password)
             report = assess_served(chain_material, policy=policy, keys=keys)
+        except PasswordRequired:
+            found.append(_locked(cert_path, "ssl_cert", trust))
         except CertchainError as exc:
             found.append(Finding(
                 Code.FILE_UNREADABLE, Severity.ERROR,
                 f"c.JupyterHub.ssl_cert: {exc}",
             ))
+        else:
+            problem = chain_file_problem(
+                cert_path, chain_material, setting="c.JupyterHub.ssl_cert", trust=trust
+            )
+            found += [problem] if problem is not None else []
     if report is None:
         report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
     return replace(report, findings=by_severity([*found, *report.findings]), source=config)
@@ -158,13 +175,18 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
     try:
         material = load_file(path, password=password)
     except PasswordRequired:
-        found.append(_encrypted_key(path))
+        found.append(_locked(path, "ssl_key", ()))
         return None
     except CertchainError as exc:
         found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"c.JupyterHub.ssl_key: {exc}"))
         return None
-    if any(k.encrypted for k in material.keys):
-        found.append(_encrypted_key(path))
+    if material.keys:
+        key = material.keys[0]
+        problem = key_file_problem(
+            path, key.source.format, encrypted=key.encrypted, setting="c.JupyterHub.ssl_key",
+            consequence=_JUPYTERHUB,
+        )
+        found += [problem] if problem is not None else []
     if not material.keys:
         found.append(Finding(
             Code.FILE_UNREADABLE, Severity.ERROR,
@@ -174,13 +196,21 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
     return material
 
 
-def _encrypted_key(path: Path) -> Finding:
-    return Finding(
-        Code.KEY_ENCRYPTED, Severity.ERROR,
-        f"The private key {path} is encrypted, and JupyterHub cannot ask for its "
-        f"password, so its proxy will not start: write an unencrypted copy with "
-        f"openssl pkey -in {shlex.quote(str(path))} -out host.key (mode 600) and use that.",
+def _locked(path: Path, trait: str, trust: Sequence[Path]) -> Finding:
+    """A file that needs a password to be read: PKCS#12, or an encrypted key."""
+    try:
+        pkcs12 = is_pkcs12(path.read_bytes())
+    except OSError:
+        pkcs12 = False
+    if not pkcs12:
+        return encrypted_key(path, consequence=_JUPYTERHUB)
+    setting = f"c.JupyterHub.{trait}"
+    problem = (
+        chain_file_problem(path, None, setting=setting, trust=trust) if trait == "ssl_cert"
+        else key_file_problem(path, Format.PKCS12, setting=setting)
     )
+    assert problem is not None  # PKCS#12 is always refused
+    return problem
 
 
 def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]:

@@ -87,7 +87,7 @@ class Code(enum.Enum):
     FILE_NOT_FOUND = "file-not-found"
     # doctor: a file the configuration names cannot be read or parsed.
     FILE_UNREADABLE = "file-unreadable"
-    # doctor: the private key is encrypted, which JupyterHub cannot use.
+    # doctor, config: the private key is encrypted; a server cannot ask for its password.
     KEY_ENCRYPTED = "key-encrypted"
     # doctor: the private key file is readable by group or others.
     KEY_PERMISSIONS = "key-permissions"
@@ -98,6 +98,11 @@ class Code(enum.Enum):
     # A check was given up at its limit (name constraints: too many name
     # checks for one path), so the chain cannot be judged and is refused.
     LIMIT_REACHED = "limit-reached"
+    # config, doctor: a file the server would be configured with is in a form
+    # it cannot load (PKCS#7, PKCS#12, DER, or certificates with the key in
+    # them where the server takes two files); the message gives the command
+    # that converts it.
+    UNREADABLE_BY_SERVER = "unreadable-by-server"
 
 
 class Remedy(enum.Enum):

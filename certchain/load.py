@@ -285,7 +285,11 @@ def _check_readable(certs: tuple[LoadedCert, ...], source: Path | None) -> None:
 
 def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.Certificate]:
     try:
-        return pkcs7.load_der_pkcs7_certificates(der)
+        with warnings.catch_warnings():
+            # `openssl crl2pkcs7` writes the certificates' SET OF unsorted
+            # (BER, not DER); cryptography reads it and warns that it does.
+            warnings.filterwarnings("ignore", "PKCS#7 certificates could not be parsed as DER")
+            return pkcs7.load_der_pkcs7_certificates(der)
     except ValueError as exc:
         raise LoadError(
             source, f"the PKCS#7 data is corrupt or holds no certificate ({exc}).",
@@ -334,8 +338,8 @@ def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Ma
     else:
         return Material((LoadedCert(cert, Source(source, 0, Format.DER)),))
     try:
-        p7 = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError:
+        p7 = _der_pkcs7(data, source, None)
+    except LoadError:
         pass
     else:
         return Material(
@@ -343,7 +347,7 @@ def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Ma
                 LoadedCert(c, Source(source, i, Format.PKCS7)) for i, c in enumerate(p7)
             )
         )
-    if _PKCS12_VERSION in data[:16] and _PKCS7_DATA_OID in data[:48]:
+    if is_pkcs12(data):
         return _load_pkcs12(data, source, password)
     key = _der_key(data, source, password)
     if key is not None:
@@ -467,3 +471,8 @@ def load_keys(
     if sibling is None or sibling in skip:
         return None
     return load_file(sibling, password=password)
+
+
+def is_pkcs12(data: bytes) -> bool:
+    """Whether *data* looks like PKCS#12 (what a password is needed to confirm)."""
+    return _PKCS12_VERSION in data[:16] and _PKCS7_DATA_OID in data[:48]

@@ -612,14 +612,16 @@ class TestConfigKeyDiscovery:
         assert str(stem_key) == python_values(result.stdout)["ssl_key"]
 
     def test_key_inside_chain(self, runner: CliRunner, d: Deployed) -> None:
-        """A key inside CHAIN is used, even when a sibling key file exists."""
+        """A key inside CHAIN is used, even when a sibling key file exists (--force prints it)."""
         both = d.folder / "host-chained.crt"
         both.write_bytes(d.chain_bytes + d.hier.leaf.key_pem)
         d.key.write_bytes(key_pem(new_key()))  # a wrong sibling
 
-        result = config(runner, d, both)
+        result = config(runner, d, both, "--force")
 
-        assert result.exit_code == ExitCode.OK, result.output
+        # The key is in the certificate file: refused (tests/test_server_files.py).
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert "unreadable-by-server" in result.stderr
         assert {"ssl_cert": str(both), "ssl_key": str(both)} == python_values(result.stdout)
 
     def test_key_option_wins(self, runner: CliRunner, d: Deployed, tmp_path: Path) -> None:
@@ -649,12 +651,15 @@ class TestConfigKeyDiscovery:
     def test_encrypted_key_with_password(
         self, runner: CliRunner, d: Deployed, password_file: Path
     ) -> None:
-        """An encrypted key is checked with the password; the comment gives the openssl command."""
+        """An encrypted key is checked with the password, refused, and --force's comment
+        gives the openssl command."""
         d.key.write_bytes(key_pem(d.hier.leaf.key, PASSWORD.encode()))
 
-        result = config(runner, d, d.chain, "--password-file", password_file)
+        result = config(runner, d, d.chain, "--password-file", password_file, "--force")
 
-        assert result.exit_code == ExitCode.OK, result.output
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert "key-encrypted" in result.stderr
+        assert "key-mismatch" not in result.stderr
         line = result.stdout.splitlines()[1]
         assert line.startswith("# c.JupyterHub.ssl_key = ...")
         assert f"openssl pkey -in {d.key}" in line
@@ -669,15 +674,17 @@ class TestConfigKeyDiscovery:
         assert_one_error_line(result, "--password-file")
 
     def test_pkcs12_key(self, runner: CliRunner, d: Deployed) -> None:
-        """A --key in PKCS#12 is checked and the comment gives the openssl pkcs12 command."""
+        """A --key in PKCS#12 is checked, refused, and --force's comment gives the openssl
+        pkcs12 command."""
         p12 = d.folder / "hub.p12"
         p12.write_bytes(pkcs12.serialize_key_and_certificates(
             b"hub", d.hier.leaf.key, d.hier.leaf.cert, None, serialization.NoEncryption(),
         ))
 
-        result = config(runner, d, d.chain, "--key", p12)
+        result = config(runner, d, d.chain, "--key", p12, "--force")
 
-        assert result.exit_code == ExitCode.OK, result.output
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert "unreadable-by-server" in result.stderr
         assert f"openssl pkcs12 -in {p12}" in result.stdout.splitlines()[1]
 
     def test_key_option_without_key(self, runner: CliRunner, d: Deployed) -> None:

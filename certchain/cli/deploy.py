@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..deploy import apply_config_edit, plan_config_edit, served_files
+from ..deploy import apply_config_edit, plan_config_edit, served_files, unreadable_files
 from ..doctor import doctor_config
-from ..findings import Severity
+from ..findings import Severity, by_severity
 from ..load import load_file, load_keys
 from ..model import Material
 from ..report import finding_lines, verify_dict, verify_text
@@ -69,6 +70,12 @@ def config(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
+    # Files the server cannot load as they are: errors, and nothing is
+    # written even with --force.
+    refused = unreadable_files(
+        chain_path, material, report.key, format_name=format_name, trust=judging.trust,
+    )
+    report = replace(report, findings=by_severity([*refused, *report.findings]))
     colour = colour_for(err=True)
     if not report.ok:
         text = verify_text(report, str(chain_path), judging.at, colour=colour, hints=AUDIT_HINTS)
@@ -84,6 +91,9 @@ def config(
         # Render and plan first: a refusal must leave no file behind.
         files = served_files(chain_path, report.key, combined=combined and combined.absolute())
         snippet = render(format_name, files)
+        if refused and (config_file is not None or combined is not None):
+            click.echo("Nothing was written: the server cannot load these files.", err=True)
+            config_file = combined = None
         edit = plan_config_edit(config_file, files) if config_file is not None else None
         pair = combined_output(combined, report.chain, report.key, force)
         if pair is not None:
@@ -115,9 +125,9 @@ def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_j
     """
     with user_errors():
         policy = judging.policy()
-        report = with_password(
-            password_file, lambda pw: doctor_config(config_file, policy=policy, password=pw)
-        )
+        report = with_password(password_file, lambda pw: doctor_config(
+            config_file, policy=policy, password=pw, trust=judging.trust
+        ))
     if as_json:
         click.echo(json.dumps(verify_dict(report, str(config_file), AUDIT_HINTS)))
     else:
