@@ -14,8 +14,17 @@ from cryptography import x509
 from .assess import Assessment, assess, pick_leaf
 from .certs import is_ca
 from .errors import LoadError
-from .findings import Code, Finding, Remedy, Severity, by_severity, sentence, subject_text
-from .model import LoadedCert, Material, Role, fingerprint
+from .findings import (
+    CertName,
+    Code,
+    Finding,
+    Remedy,
+    Severity,
+    by_severity,
+    sentence,
+    subject_text,
+)
+from .model import LoadedCert, Material, Role, UnreadKey, fingerprint
 from .names import name_key
 from .policy import Policy
 from .results import BuildResult
@@ -30,6 +39,7 @@ def build_chain(
     policy: Policy,
     keys: Material | None = None,
     include_root: bool = True,
+    unread_key: UnreadKey | None = None,
 ) -> BuildResult:
     """
     Order the certificates from the leaf in *host* up to a trust anchor.
@@ -43,6 +53,8 @@ def build_chain(
         keys: the private keys the user named; when None, the keys found in
             *host* and *candidates* are tried.
         include_root: whether the output keeps the self-signed root.
+        unread_key: a key file found beside the host file that could not be
+            opened (encrypted): named in the ``no-key`` warning.
 
     Raises:
         LoadError: *host* holds no certificate.
@@ -57,11 +69,7 @@ def build_chain(
     judged = assess(leaf, [c.cert for c in certs], policy, keys=at_hand.keys)
     found = list(judged.findings)
     if not at_hand.keys:
-        found.append(Finding(
-            Code.NO_KEY, Severity.WARNING,
-            f"No private key was found, so it is not known whether one matches "
-            f"{judged.names[0]}: give the key.", 0, Remedy.GIVE_KEY,
-        ))
+        found.append(_no_key(judged.names[0], unread_key))
     roles = judged.roles
     if judged.complete and include_root and len(judged.path) > 1 and roles[-1] is Role.ROOT:
         found.append(Finding(
@@ -142,3 +150,22 @@ def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
                 "you meant to give.",
             ))
     return found
+
+
+def _no_key(leaf: CertName, unread: UnreadKey | None) -> Finding:
+    if unread is None:
+        return Finding(
+            Code.NO_KEY, Severity.WARNING,
+            f"No private key was found, so it is not known whether one matches "
+            f"{leaf}: give the key.", 0, Remedy.GIVE_KEY,
+        )
+    why = (
+        "the password given does not open it" if unread.wrong_password
+        else "it is encrypted and no password was given"
+    )
+    return Finding(
+        Code.NO_KEY, Severity.WARNING,
+        f"The key file {unread.path} was found beside the host certificate, but {why}, "
+        f"so it is not known whether it matches {leaf}: give its password.",
+        0, Remedy.GIVE_PASSWORD,
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import KeyRequired, LoadError, OutputExistsError
 from .findings import Code, Finding, Severity
 from .jhconfig import set_ssl
-from .model import Chain, Format, LoadedKey, Material
+from .model import Chain, Format, LoadedKey, Material, UnreadKey
 from .pfx import needs_legacy
 from .snippets import NO_KEY_NOTE, ServedFiles
 from .write import combined_pem, update_file
@@ -166,11 +166,24 @@ def key_file_problem(
     return None
 
 
-def encrypted_key(path: Path, *, consequence: str = SERVER_CANNOT_ASK) -> Finding:
-    """Return the ``key-encrypted`` error for the key file *path*."""
+def encrypted_key(
+    path: Path, unread: UnreadKey | None = None, *, consequence: str = SERVER_CANNOT_ASK
+) -> Finding:
+    """
+    Return the ``key-encrypted`` error for the key file *path*.
+
+    *unread*: the key was found beside the chain and could not be opened,
+    so whether it matches is not known either.
+    """
+    why = ""
+    if unread is not None:
+        why = (
+            " (the password given does not open it" if unread.wrong_password
+            else " (no password was given"
+        ) + ", so whether it matches is not known)"
     return Finding(
         Code.KEY_ENCRYPTED, Severity.ERROR,
-        f"The private key {path} is encrypted, and {consequence}: write an "
+        f"The private key {path} is encrypted{why}, and {consequence}: write an "
         f"unencrypted copy with {key_command(path, Format.PEM)} "
         "(mode 600) and use that.",
     )
@@ -178,13 +191,14 @@ def encrypted_key(path: Path, *, consequence: str = SERVER_CANNOT_ASK) -> Findin
 
 def unreadable_files(
     chain: Path, material: Material, key: LoadedKey | None, *, format_name: str = "jupyterhub",
-    trust: Sequence[Path] = (),
+    unread: UnreadKey | None = None, trust: Sequence[Path] = (),
 ) -> tuple[Finding, ...]:
     """
     Return why a server cannot load the files *format_name*'s lines would name.
 
     *chain* holds *material*; *key* is the key those lines name (the one
-    that matches the leaf).  HAProxy's lines name the combined file, which
+    that matches the leaf), *unread* a key file found beside *chain* that
+    could not be opened.  HAProxy's lines name the combined file, which
     certchain writes itself: nothing to refuse there.
     """
     if format_name in _ONE_FILE_FORMATS:
@@ -194,6 +208,8 @@ def unreadable_files(
         found.append(key_file_problem(
             key.source.path, key.source.format, encrypted=key.encrypted
         ))
+    elif unread is not None:
+        found.append(encrypted_key(unread.path, unread))
     return tuple(f for f in found if f is not None)
 
 

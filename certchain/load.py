@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .errors import BadPassword, LoadError, PasswordRequired
-from .model import Format, LoadedCert, LoadedKey, Material, PrivateKey, Source
+from .model import Format, LoadedCert, LoadedKey, Material, PrivateKey, Source, UnreadKey
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 _END = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
@@ -445,10 +445,10 @@ def sibling_key(path: Path) -> Path | None:
     return None
 
 
-def load_keys(
+def find_keys(
     named: Path | None, *, password: bytes | None = None, found: Material | None = None,
-    beside: Path | None = None, skip: Sequence[Path] = (),
-) -> Material | None:
+    beside: Path | None = None, skip: Sequence[Path] = (), ask: bool = False,
+) -> tuple[Material | None, UnreadKey | None]:
     """
     Return the private keys to check against a leaf, read from files.
 
@@ -457,20 +457,56 @@ def load_keys(
     beside the file *beside* (:func:`sibling_key`) unless it is among *skip*
     (already read as an input); else None.
 
+    A key file found beside *beside* that is encrypted, without a password
+    or with one that does not open it, is returned as the second item rather
+    than raised: the user did not ask for it, so it must not stop the run.
+
+    Args:
+        ask: raise :class:`PasswordRequired` for such a file when no
+            password was given, for a front end that can ask for one.
+
     Raises:
         LoadError: the named file holds no private key, or a file cannot be read.
+        PasswordRequired, BadPassword: the named file needs a (right) password.
     """
     if named is not None:
         keys = load_file(named, password=password)
         if not keys.keys:
             raise LoadError(named, "holds no private key (given as the key).")
-        return keys
+        return keys, None
     if (found is not None and found.keys) or beside is None:
-        return None
+        return None, None
     sibling = sibling_key(beside)
     if sibling is None or sibling in skip:
-        return None
-    return load_file(sibling, password=password)
+        return None, None
+    try:
+        return load_file(sibling, password=password), None
+    except PasswordRequired:
+        if ask:
+            raise
+        return None, UnreadKey(sibling, wrong_password=False)
+    except BadPassword:
+        return None, UnreadKey(sibling, wrong_password=True)
+
+
+def load_keys(
+    named: Path | None, *, password: bytes | None = None, found: Material | None = None,
+    beside: Path | None = None, skip: Sequence[Path] = (),
+) -> Material | None:
+    """
+    Return the private keys to check against a leaf, as :func:`find_keys` does.
+
+    Raises:
+        LoadError: the named file holds no private key, or a file cannot be read.
+        PasswordRequired, BadPassword: a key file needs a (right) password,
+            whether named or found beside *beside*.
+    """
+    keys, unread = find_keys(
+        named, password=password, found=found, beside=beside, skip=skip, ask=True
+    )
+    if unread is not None:
+        raise BadPassword(unread.path) if unread.wrong_password else PasswordRequired(unread.path)
+    return keys
 
 
 def is_pkcs12(data: bytes) -> bool:

@@ -137,3 +137,11 @@ def serial_number(cert: x509.Certificate) -> int:
         # callers report that themselves.
         warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
         return cert.serial_number
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadKey:
+    """A key file certchain found by itself (the user did not name it) but could not open."""
+
+    path: Path
+    wrong_password: bool  # False: it is encrypted and no password was given

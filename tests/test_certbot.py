@@ -1,27 +1,38 @@
 """
-certbot's layout, and the key beside certbot's files.
+certbot's layout and the keys certchain finds by itself.
 
 A certbot layout is made in ``tmp_path``: ``live/NAME/{cert,chain,fullchain,
 privkey}.pem`` are relative symlinks into ``archive/NAME/*1.pem``, as
 certbot makes them.  ``verify`` says that a repair there is undone at the
 next renewal and gives ``--preferred-chain``; the repair writes through the
-link.  ``build`` finds ``privkey.pem`` beside certbot's certificate files.
+link.  ``build`` finds ``privkey.pem`` beside certbot's certificate files,
+and an encrypted key it finds by itself is a finding, never a dead stop.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import click.testing
 import pytest
 from click.testing import CliRunner, Result
-from pki import T0_ISO, Hierarchy
+from pki import PKI, T0, T0_ISO, Hierarchy, hierarchy, key_pem
 
+from certchain import Policy, load_file, store_from_paths
+from certchain.build import build_chain
 from certchain.certbot import Lineage, lineage, preferred_chain, renew_command
-from certchain.cli import ExitCode, main
-from certchain.load import sibling_key
+from certchain.cli import PASSWORD_ENV, ExitCode, main
+from certchain.errors import BadPassword, PasswordRequired
+from certchain.findings import Code, Remedy, Severity
+from certchain.load import find_keys, load_keys, sibling_key
+from certchain.model import UnreadKey
+
+PASSWORD = "correct-horse-7731"
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,10 @@ def shuffled(tmp_path: Path, chain3: Hierarchy) -> Certbot:
 def verify(runner: CliRunner, made: Certbot, path: Path) -> Result:
     """Run ``certchain verify PATH --trust ROOT --at T0``."""
     return runner.invoke(main, ["verify", str(path), "--trust", str(made.root), "--at", T0_ISO])
+
+
+def policy(root: Path) -> Policy:
+    return Policy(store=store_from_paths([root]), at=T0)
 
 
 # ------------------------------------------------------------------ layout
@@ -223,3 +238,118 @@ class TestCertbotNames:
         assert f"Private key: {certbot.live / 'privkey.pem'}" in result.stdout
         assert f"c.JupyterHub.ssl_key = {str(certbot.live / 'privkey.pem')!r}" in result.stdout
         assert "no-key" not in result.stdout
+
+
+@dataclass(frozen=True)
+class Locked:
+    """host.crt with an encrypted host.key beside it, and the CA files."""
+
+    host: Path
+    key: Path
+    inter: Path
+    root: Path
+    hier: Hierarchy
+
+
+@pytest.fixture
+def locked(tmp_path: Path, pki: PKI) -> Locked:
+    """A hierarchy whose host.key, found beside host.crt, is encrypted."""
+    hier = hierarchy(pki, "hub.example.org")
+    key = tmp_path / "host.key"
+    key.write_bytes(key_pem(hier.leaf.key, PASSWORD.encode()))
+    return Locked(hier.leaf.write(tmp_path / "host.crt"), key,
+                  hier.intermediate.write(tmp_path / "inter.crt"),
+                  hier.root.write(tmp_path / "root.crt"), hier)
+
+
+def build_locked(runner: CliRunner, locked: Locked, **kwargs: Any) -> Result:
+    """Run ``certchain build`` of the locked hierarchy (the key is found by itself)."""
+    return runner.invoke(main, [
+        "build", str(locked.host), str(locked.inter), str(locked.root), "--trust",
+        str(locked.root), "--at", T0_ISO,
+    ], **kwargs)
+
+
+class TestEncryptedSibling:
+    def test_no_password_is_a_warning(self, runner: CliRunner, locked: Locked) -> None:
+        """An encrypted host.key found by itself, no password, no terminal: a no-key warning."""
+        result = build_locked(runner, locked, input="")
+
+        assert result.exit_code == ExitCode.OK, result.output
+        (line,) = [ln for ln in result.stdout.splitlines() if "no-key:" in ln]
+        assert "warning" in line
+        assert f"{locked.key} was found beside the host certificate" in line
+        assert "encrypted" in line
+        assert "--password-file" in line
+        assert (locked.host.parent / "host-chained.crt").exists()
+
+    def test_wrong_password_is_a_warning(self, runner: CliRunner, locked: Locked) -> None:
+        """A password that does not open the found key is a no-key warning, not exit 2."""
+        result = build_locked(runner, locked, env={PASSWORD_ENV: "wrong-battery-staple"})
+
+        assert result.exit_code == ExitCode.OK, result.output
+        assert "the password given does not open it" in result.stdout
+        assert "wrong-battery-staple" not in result.output
+
+    def test_password_opens_it(self, runner: CliRunner, locked: Locked) -> None:
+        """With its password the found key is checked as before."""
+        result = build_locked(runner, locked, env={PASSWORD_ENV: PASSWORD})
+
+        assert result.exit_code == ExitCode.OK, result.output
+        assert f"Private key: {locked.key}" in result.stdout
+        assert "no-key" not in result.stdout
+
+    def test_prompt_on_tty(
+        self, runner: CliRunner, locked: Locked, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On a terminal the found key's password is asked for, once, and used."""
+        monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+
+        result = build_locked(runner, locked, input=PASSWORD + "\n")
+
+        assert result.exit_code == ExitCode.OK, result.output
+        assert 1 == result.stderr.count("Password:")
+        assert f"Private key: {locked.key}" in result.stdout
+
+    def test_named_key_still_stops(self, runner: CliRunner, locked: Locked) -> None:
+        """A key the user named with --key still needs its password (exit 2)."""
+        result = runner.invoke(main, [
+            "build", str(locked.host), str(locked.inter), str(locked.root), "--key",
+            str(locked.key), "--trust", str(locked.root), "--at", T0_ISO,
+        ], input="")
+
+        assert result.exit_code == ExitCode.BAD_INPUT, result.output
+        assert re.search(r"^Error: .*host\.key", result.stderr, re.MULTILINE)
+
+
+class TestEncryptedSiblingLibrary:
+    def test_find_keys_returns_unread(self, locked: Locked) -> None:
+        """find_keys returns an encrypted sibling as unread: no password, or a wrong one."""
+        assert (None, UnreadKey(locked.key, False)) == find_keys(None, beside=locked.host)
+        assert (None, UnreadKey(locked.key, True)) == find_keys(
+            None, password=b"wrong", beside=locked.host
+        )
+
+    def test_find_keys_ask_raises(self, locked: Locked) -> None:
+        """With ask, a missing password raises PasswordRequired for a front end to ask."""
+        with pytest.raises(PasswordRequired):
+            find_keys(None, beside=locked.host, ask=True)
+
+    def test_load_keys_keeps_raising(self, locked: Locked) -> None:
+        """load_keys raises for an encrypted sibling, as it always did."""
+        with pytest.raises(PasswordRequired):
+            load_keys(None, beside=locked.host)
+        with pytest.raises(BadPassword):
+            load_keys(None, password=b"wrong", beside=locked.host)
+
+    def test_build_chain_names_the_unread_key(self, locked: Locked) -> None:
+        """build_chain's no-key warning names the unread key and asks for its password."""
+        result = build_chain(
+            load_file(locked.host), load_file(locked.inter), policy=policy(locked.root),
+            unread_key=UnreadKey(locked.key, False),
+        )
+
+        assert result.ok
+        (found,) = [f for f in result.findings if f.code is Code.NO_KEY]
+        assert (Severity.WARNING, Remedy.GIVE_PASSWORD) == (found.severity, found.remedy)
+        assert str(locked.key) in found.message

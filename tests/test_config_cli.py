@@ -666,10 +666,22 @@ class TestConfigKeyDiscovery:
         assert PASSWORD not in result.stdout + result.stderr
 
     def test_encrypted_key_without_password(self, runner: CliRunner, d: Deployed) -> None:
-        """An encrypted key without a password (not a terminal) exits 2 naming the option."""
+        """An encrypted sibling key without a password (not a terminal) is a key-encrypted
+        error, exit 1, nothing printed."""
         d.key.write_bytes(key_pem(d.hier.leaf.key, PASSWORD.encode()))
 
         result = config(runner, d, d.chain)
+
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert "" == result.stdout
+        assert "key-encrypted" in result.stderr
+        assert "no password was given" in result.stderr
+
+    def test_named_encrypted_key_without_password(self, runner: CliRunner, d: Deployed) -> None:
+        """An encrypted key named with --key, without a password, exits 2 naming the option."""
+        d.key.write_bytes(key_pem(d.hier.leaf.key, PASSWORD.encode()))
+
+        result = config(runner, d, d.chain, "--key", d.key)
 
         assert_one_error_line(result, "--password-file")
 

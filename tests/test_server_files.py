@@ -40,7 +40,7 @@ from certchain.deploy import (
 )
 from certchain.doctor import doctor_config
 from certchain.findings import Code, Severity
-from certchain.model import Format
+from certchain.model import Format, UnreadKey
 from certchain.pfx import LEGACY_ALGORITHMS, encryption_algorithms, needs_legacy
 
 PASSWORD = "correct-horse-7731"
@@ -627,22 +627,21 @@ class TestDeployLibrary:
         )
 
     def test_unreadable_files(self, site: Site) -> None:
-        """unreadable_files checks the chain file and the key, and skips haproxy."""
+        """unreadable_files checks chain and key, names an unread key, and skips haproxy."""
         both = site.folder / "both.pem"
         both.write_bytes(site.chained.read_bytes() + site.hier.leaf.key_pem)
         material = load_file(both)
-        der = site.folder / "hub.der"
-        der.write_bytes(site.hier.leaf.key.private_bytes(
-            Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ))
+        unread = UnreadKey(site.folder / "enc.key", wrong_password=True)
 
-        found = unreadable_files(both, material, load_file(der).keys[0])
-        assert [Code.UNREADABLE_BY_SERVER] * 2 == [f.code for f in found]
+        found = unreadable_files(both, material, None, unread=unread)
+        assert [Code.UNREADABLE_BY_SERVER, Code.KEY_ENCRYPTED] == [f.code for f in found]
+        assert "the password given does not open it" in found[1].message
         assert () == unreadable_files(both, material, material.keys[0], format_name="haproxy")
 
     def test_encrypted_key_message(self, tmp_path: Path) -> None:
-        """encrypted_key names the key and the openssl command."""
-        found = encrypted_key(tmp_path / "k.key")
+        """encrypted_key names the key, why it is unread, and the openssl command."""
+        found = encrypted_key(tmp_path / "k.key", UnreadKey(tmp_path / "k.key", False))
 
+        assert "no password was given" in found.message
         assert f"openssl pkey -in {tmp_path}/k.key -out host.key" in found.message
 

@@ -13,8 +13,8 @@ import click
 from ..build import build_chain
 from ..deploy import served_files
 from ..errors import OutputExistsError
-from ..load import load_file, load_files, load_keys
-from ..model import Material
+from ..load import find_keys, load_file, load_files
+from ..model import Material, UnreadKey
 from ..report import build_dict, build_text
 from ..results import BuildResult
 from ..snippets import render
@@ -70,7 +70,7 @@ def build(
     target = None if output == "-" else Path(output or _default_output(host)).absolute()
     with user_errors():
         policy = judging.policy()
-        host_material, others, keys = with_password(
+        host_material, others, keys, unread = with_password(
             password_file, lambda pw: _load_inputs(host, inputs, key_path, pw)
         )
         # Refused before any work, but after the inputs: a missing input is
@@ -78,7 +78,8 @@ def build(
         if target is not None and not force and target.exists():
             raise OutputExistsError(target)
         result = build_chain(
-            host_material, others, policy=policy, keys=keys, include_root=not no_root
+            host_material, others, policy=policy, keys=keys, include_root=not no_root,
+            unread_key=unread,
         )
         written, snippet = _write_result(result, target, force, format_name, combined)
     if as_json:
@@ -96,12 +97,17 @@ def _default_output(host: Path) -> Path:
 
 def _load_inputs(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password: bytes | None
-) -> tuple[Material, Material, Material | None]:
+) -> tuple[Material, Material, Material | None, UnreadKey | None]:
     host_material = load_file(host, password=password)
     others = load_files(inputs, password=password)
     found = Material.merge([host_material, others])
-    keys = load_keys(key_path, password=password, found=found, beside=host, skip=inputs)
-    return host_material, others, keys
+    # A key found beside HOST that is encrypted: asked for on a terminal,
+    # else a finding; the user did not name it, so it never stops the build.
+    keys, unread = find_keys(
+        key_path, password=password, found=found, beside=host, skip=inputs,
+        ask=sys.stdin.isatty(),
+    )
+    return host_material, others, keys, unread
 
 
 def _write_result(

@@ -14,8 +14,8 @@ import click
 from ..deploy import apply_config_edit, plan_config_edit, served_files, unreadable_files
 from ..doctor import doctor_config
 from ..findings import Severity, by_severity
-from ..load import load_file, load_keys
-from ..model import Material
+from ..load import find_keys, load_file
+from ..model import Material, UnreadKey
 from ..report import finding_lines, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
@@ -66,14 +66,15 @@ def config(
     chain_path = chain_path.absolute()
     with user_errors():
         policy = judging.policy()
-        material, keys = with_password(
+        material, keys, unread = with_password(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
     # Files the server cannot load as they are: errors, and nothing is
     # written even with --force.
     refused = unreadable_files(
-        chain_path, material, report.key, format_name=format_name, trust=judging.trust,
+        chain_path, material, report.key, format_name=format_name, unread=unread,
+        trust=judging.trust,
     )
     report = replace(report, findings=by_severity([*refused, *report.findings]))
     colour = colour_for(err=True)
@@ -140,6 +141,11 @@ def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_j
 
 def _load_inputs(
     chain_path: Path, key_path: Path | None, password: bytes | None
-) -> tuple[Material, Material | None]:
+) -> tuple[Material, Material | None, UnreadKey | None]:
     material = load_file(chain_path, password=password)
-    return material, load_keys(key_path, password=password, found=material, beside=chain_path)
+    # An encrypted key found beside CHAIN: asked for on a terminal, else a finding.
+    keys, unread = find_keys(
+        key_path, password=password, found=material, beside=chain_path,
+        ask=sys.stdin.isatty(),
+    )
+    return material, keys, unread
