@@ -98,6 +98,10 @@ class Code(enum.Enum):
     # A check was given up at its limit (name constraints: too many name
     # checks for one path), so the chain cannot be judged and is refused.
     LIMIT_REACHED = "limit-reached"
+    # The file (or host file) holds no host certificate: its leaf is a CA
+    # certificate that cannot serve TLS (replacing that key-usage error), or
+    # an intermediate that names no host.
+    NO_LEAF = "no-leaf"
 
 
 class Remedy(enum.Enum):
