@@ -15,7 +15,7 @@ from ..doctor import doctor_config
 from ..findings import Severity
 from ..load import load_file, load_keys
 from ..model import Material
-from ..report import finding_lines, verify_dict, verify_text
+from ..report import combined_line, finding_lines, paint, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
 from ..write import write_file
@@ -25,12 +25,14 @@ from .common import (
     EXIT_CODES_HELP,
     FORMAT_OPTION,
     PASSWORD_FILE,
+    QUIET_OPTION,
     ExitCode,
     Judging,
     check_format,
-    colour_for,
     combined_output,
+    echo_errors,
     judging_options,
+    style_for,
     user_errors,
     with_password,
 )
@@ -50,9 +52,11 @@ from .common import (
                    "(the previous file is kept as FILE.bak).")
 @click.option("--force", is_flag=True,
               help="Print the lines despite chain errors, and replace --combined's file.")
+@QUIET_OPTION
 def config(
     chain_path: Path, key_path: Path | None, password_file: Path | None, judging: Judging,
     format_name: str, combined: Path | None, config_file: Path | None, force: bool,
+    quiet: bool,
 ) -> None:
     """
     Print the configuration lines for an existing chained file CHAIN.
@@ -63,33 +67,43 @@ def config(
     """
     check_format(format_name, combined)
     chain_path = chain_path.absolute()
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         material, keys = with_password(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
-    colour = colour_for(err=True)
-    if not report.ok:
-        text = verify_text(report, str(chain_path), judging.at, colour=colour, hints=AUDIT_HINTS)
+    style = style_for(err=True)
+    if quiet:
+        echo_errors(report.findings, str(chain_path), AUDIT_HINTS, err=True)
+    elif not report.ok:
+        text = verify_text(report, str(chain_path), judging.at, colour=style.colour,
+                           hints=AUDIT_HINTS, width=style.width)
         click.echo(text, err=True)
     else:
         warnings = [f for f in report.findings if f.severity is Severity.WARNING]
-        lines = finding_lines(warnings, AUDIT_HINTS, colour=colour)
-        click.echo("\n".join([f"{chain_path}: verified.", *lines]), err=True)
+        lines = finding_lines(warnings, AUDIT_HINTS, colour=style.colour, width=style.width)
+        verified = f"{chain_path}: {paint('verified', 'green', style.colour)}."
+        click.echo("\n".join([verified, *lines]), err=True)
     if not report.ok and not force:
-        click.echo("No configuration printed: fix the errors above, or pass --force.", err=True)
+        if not quiet:
+            click.echo("No configuration printed: fix the errors above, or pass --force.",
+                       err=True)
         sys.exit(ExitCode.CHAIN_PROBLEM)
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         # Render and plan first: a refusal must leave no file behind.
-        files = served_files(chain_path, report.key, combined=combined and combined.absolute())
+        files = served_files(chain_path, report.key, combined=combined)
         snippet = render(format_name, files)
         edit = plan_config_edit(config_file, files) if config_file is not None else None
         pair = combined_output(combined, report.chain, report.key, force)
         if pair is not None:
             write_file(*pair, overwrite=force, mode=0o600)
+            if not quiet:
+                click.echo(combined_line(pair[0]), err=True)
         if edit is not None:
-            click.echo(apply_config_edit(edit), err=True)
+            done = apply_config_edit(edit)
+            if not quiet:
+                click.echo(done, err=True)
     click.echo(snippet, nl=False)
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
@@ -104,7 +118,10 @@ def config(
 @PASSWORD_FILE
 @judging_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_json: bool) -> None:
+@QUIET_OPTION
+def doctor(
+    config_file: Path, password_file: Path | None, judging: Judging, as_json: bool, quiet: bool,
+) -> None:
     """
     Check a JupyterHub configuration (default: ./jupyterhub_config.py).
 
@@ -113,16 +130,20 @@ def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_j
     troubleshooting page warns about.  Without --hostname, the chain is
     checked for the host of c.JupyterHub.bind_url when it names one.
     """
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         report = with_password(
             password_file, lambda pw: doctor_config(config_file, policy=policy, password=pw)
         )
     if as_json:
         click.echo(json.dumps(verify_dict(report, str(config_file), AUDIT_HINTS)))
+    elif quiet:
+        echo_errors(report.findings, str(config_file), AUDIT_HINTS)
     else:
+        style = style_for()
         click.echo(verify_text(
-            report, str(config_file), judging.at, colour=colour_for(), hints=AUDIT_HINTS
+            report, str(config_file), judging.at, colour=style.colour, hints=AUDIT_HINTS,
+            width=style.width,
         ))
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
