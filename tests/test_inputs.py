@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pki import PKI, T0, T0_ISO, Hierarchy, key_pem
+from serverkit import LOOPBACK, Launch, Servers, require_binary
 
 from certchain import LoadError, Material, PasswordRequired, load_bytes, load_file
 from certchain.cli import ExitCode, main
@@ -319,22 +320,41 @@ class TestStdin:
         assert result.exit_code == ExitCode.OK, result.output
         assert "from        - (item 1, PEM)" in result.stdout
 
-    def test_s_client_output_through_a_real_pipe(self, site: Path) -> None:
-        """openssl s_client -showcerts text piped into `python -m certchain verify -` works."""
-        noise = (
-            b"CONNECTED(00000003)\n---\nCertificate chain\n 0 s:CN=hub.example.org\n"
-            + (site / "chain.pem").read_bytes().replace(
-                b"-----BEGIN CERTIFICATE-----", b" 1 s:...\n-----BEGIN CERTIFICATE-----")
-            + b"---\nServer certificate\nsubject=CN=hub.example.org\n---\nDONE\n"
-        )
+    def test_s_client_output_through_a_real_pipe(self, site: Path, tmp_path: Path) -> None:
+        """`openssl s_client -showcerts ... | certchain verify -` judges what s_server sent."""
+        openssl = require_binary("openssl")
+        (tmp_path / "inter.crt").write_bytes((site / "chain.pem").read_bytes().split(
+            b"-----END CERTIFICATE-----\n", 1)[1])
+        pool = Servers(tmp_path)
 
-        done = subprocess.run(
-            [sys.executable, "-m", "certchain", "verify", "-", "--at", T0_ISO,
-             "--trust", str(site / "root.crt")],
-            input=noise, capture_output=True, timeout=60, check=False,
-        )
+        def configure(port: int) -> Launch:
+            return Launch(
+                check=[openssl, "version"], check_ok="OpenSSL",
+                run=[openssl, "s_server", "-accept", f"{LOOPBACK}:{port}", "-www",
+                     "-cert", str(site / "hub.crt"), "-cert_chain", str(tmp_path / "inter.crt"),
+                     "-key", str(site / "hub.key")],
+            )
+
+        server = pool.start("s_server", configure)
+        try:
+            client = subprocess.Popen(
+                [openssl, "s_client", "-connect", f"{LOOPBACK}:{server.port}",
+                 "-servername", "hub.example.org", "-showcerts"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+            done = subprocess.run(
+                [sys.executable, "-m", "certchain", "verify", "-", "--at", T0_ISO,
+                 "--hostname", "hub.example.org", "--trust", str(site / "root.crt")],
+                stdin=client.stdout, capture_output=True, timeout=60, check=False,
+            )
+            assert client.stdout is not None
+            client.stdout.close()
+            client.wait(timeout=60)
+        finally:
+            pool.stop_all()
 
         assert done.returncode == ExitCode.OK, done.stdout + done.stderr
+        assert b"`-[1] intermediate: CN=Test Intermediate" in done.stdout
         assert b"OK: the chain verifies" in done.stdout
 
 

@@ -22,13 +22,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from conftest import installed_script
-from pki import PKI, T0_ISO, Hierarchy, key_pem
+from pki import PKI, T0, T0_ISO, Hierarchy, key_pem
 from terminal import run_on_terminal
 
 from certchain import Finding
 from certchain.cli import ExitCode, main
 from certchain.findings import Code, Severity
 from certchain.report import (
+    build_dict,
+    build_text,
     chain_lines,
     error_dict,
     error_lines,
@@ -123,6 +125,23 @@ class TestHaproxy:
 
         assert json.loads(with_key.stdout)["combined"] == {"path": str(combined), "mode": "0600"}
         assert json.loads(without.stdout)["combined"] is None
+
+    def test_library_report(self, chain3: Hierarchy) -> None:
+        """build_text and build_dict say which key file was written, and its mode."""
+        from certchain import Material, Policy, TrustStore, build_chain, load_bytes
+
+        result = build_chain(
+            load_bytes(chain3.leaf.pem), load_bytes(chain3.intermediate.pem + chain3.root.pem),
+            policy=Policy(store=TrustStore((), "none"), at=T0), keys=Material(),
+        )
+        where = Path("/srv/hub/hap.pem")
+
+        text = build_text(result, Path("host.crt"), "/srv/hub/x.crt", None, combined=where)
+
+        assert "Wrote the key and chain to /srv/hub/hap.pem (mode 0600).\n" in text
+        assert build_dict(result, "/srv/hub/x.crt", None, combined=where)["combined"] == {
+            "path": "/srv/hub/hap.pem", "mode": "0600"}
+        assert "Wrote the key" not in build_text(result, Path("host.crt"), None, None)
 
     def test_config_says_it(self, runner: CliRunner, site: Path) -> None:
         """config says on stderr that it wrote the key file, and its mode."""
