@@ -13,6 +13,7 @@ Pure: nothing is read, printed or timed here.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,7 +49,7 @@ from .graph import (
     build_chains,
 )
 from .keys import key_matches
-from .model import Chain, LoadedKey, Material, Role, fingerprint
+from .model import Chain, LoadedKey, Material, Role, fingerprint, serial_number
 from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
 from .policy import Policy
 from .rules import check_path
@@ -105,6 +106,7 @@ def assess(
     *,
     keys: Sequence[LoadedKey] = (),
     naming: Naming = path_naming,
+    served: bool = False,
 ) -> Assessment:
     """
     Judge *leaf* with *candidates* as possible issuers, under *policy*.
@@ -113,6 +115,12 @@ def assess(
     ``untrusted-root`` finding (an error when the store was chosen by the
     user).  The key that matches the leaf is looked for among *keys*; when
     none does, that is a ``key-mismatch`` error (no keys: no finding).
+
+    *served* says what the candidates are, for the fixes the messages give:
+    a file as a server sends it (``verify``, ``doctor``, ``config``: a
+    missing issuer is added to the file, or a private root is given as a
+    trust anchor), or else a bundle of inputs (``build``: it is added to the
+    inputs).
     """
     store = policy.store
     pool = CertPool(candidates)
@@ -137,9 +145,11 @@ def assess(
         dead = _deepest(search.dead_ends, leaf)
         path, names = dead.path, naming(dead.path)
         found = [
-            *check_path(path, policy, names, budget), _missing_link(dead, names[-1], policy)
+            *check_path(path, policy, names, budget),
+            _missing_link(dead, names[-1], policy, served),
         ]
         complete = False
+    found = _no_leaf(found, leaf, names[0], served)
     trusted = complete and identity(path[-1]) in trusted_ids
     found += _issuer_expiry(path, names)
     if policy.hostname is not None and not covers_hostname(leaf, policy.hostname):
@@ -187,11 +197,30 @@ def pick_leaf(host: Material) -> x509.Certificate:
     end_entities = [c for c in tips if not is_ca(c)] or tips
     if len(end_entities) == 1:
         return end_entities[0]
-    subjects = ", ".join(subject_text(c) for c in end_entities) or "none"
     raise AmbiguousLeaf(
         host.certs[0].source.path,
         f"holds {len(certs)} certificates but no single host certificate among "
-        f"them (candidates: {subjects}): pass the host certificate's own file first.",
+        f"them ({_candidates(end_entities)}",
+    )
+
+
+def _candidates(end_entities: list[x509.Certificate]) -> str:
+    """The ambiguous leaves, told apart by serial and expiry, and which one to keep."""
+    if not end_entities:
+        return "candidates: none): pass the host certificate's own file first."
+    listed = "; ".join(
+        f"{subject_text(c)}, serial {serial_number(c):x}, expires "
+        f"{c.not_valid_after_utc:%Y-%m-%d}" for c in end_entities
+    )
+    if len({name_key(c.subject) for c in end_entities}) > 1:
+        return f"candidates: {listed}): pass the host certificate's own file first."
+    # The same host certified several times (a renewal pasted next to the old
+    # certificate): the one issued last is the one to keep.
+    newest = max(end_entities, key=lambda c: (c.not_valid_before_utc, c.not_valid_after_utc))
+    return (
+        f"candidates: {listed}): the most recent is serial {serial_number(newest):x} "
+        f"(issued {newest.not_valid_before_utc:%Y-%m-%d}); keep only it in the file, "
+        "or pass its own file first."
     )
 
 
@@ -287,9 +316,10 @@ def _strict_findings(path: Chain, names: tuple[CertName, ...], policy: Policy) -
     found = []
     objection = strict_objection(path, policy.at, policy.hostname)
     if objection is not None:
+        text, position = _named_in(objection, path, names)
         found.append(Finding(
             Code.STRICT_POLICY, severity,
-            f"cryptography's web-PKI verifier rejects the chain: {objection}.",
+            f"cryptography's web-PKI verifier rejects the chain: {text}.", position,
         ))
     for index, reason in pedantic_objections(path):
         found.append(Finding(
@@ -298,6 +328,34 @@ def _strict_findings(path: Chain, names: tuple[CertName, ...], policy: Policy) -
             names[index].position,
         ))
     return found
+
+
+# cryptography's verification errors show a certificate as its repr:
+# "<Certificate(subject=<Name(CN=hub.example.org)>, ...)>".
+_CERT_REPR = re.compile(r"<Certificate\(subject=<Name\((.*?)\)>, \.\.\.\)>")
+
+
+def _named_in(
+    text: str, path: Chain, names: tuple[CertName, ...]
+) -> tuple[str, int | None]:
+    """
+    Return *text* with each certificate repr replaced by the name messages use.
+
+    Also the position of the one certificate named, if exactly one is.  A
+    repr shared by two certificates of the path (the same subject) is named
+    by its subject only.
+    """
+    shown: dict[str, list[CertName]] = {}
+    for cert, name in zip(path, names):
+        shown.setdefault(repr(cert), []).append(name)
+    named = []
+    for form, owners in shown.items():
+        if form in text and len(owners) == 1:
+            text = text.replace(form, owners[0].text)
+            named.append(owners[0])
+    text, others = _CERT_REPR.subn(lambda m: f"the certificate {m.group(1)}", text)
+    position = named[0].position if len(named) == 1 and not others else None
+    return text, position
 
 
 # ------------------------------------------------------------------ dead ends
@@ -310,9 +368,10 @@ def _deepest(dead_ends: tuple[DeadEnd, ...], leaf: x509.Certificate) -> DeadEnd:
     return max(dead_ends, key=lambda d: len(d.path))  # max keeps the first
 
 
-def _missing_link(dead: DeadEnd, name: CertName, policy: Policy) -> Finding:
+def _missing_link(dead: DeadEnd, name: CertName, policy: Policy, served: bool) -> Finding:
     chain = dead.path
     cert = chain[-1]
+    inputs = "the file" if served else "the inputs"
     if dead.too_long:
         return Finding(
             Code.CHAIN_TOO_LONG, Severity.ERROR,
@@ -326,7 +385,7 @@ def _missing_link(dead: DeadEnd, name: CertName, policy: Policy) -> Finding:
             Code.MISSING_ISSUER, Severity.ERROR,
             f"certchain stopped after {MAX_SIGNATURE_CHECKS} signature checks before "
             f"finding the issuer of {name} among {len(dead.rejected)} certificates named "
-            f"{issuer_text(cert)}: leave the unrelated copies out of the inputs.",
+            f"{issuer_text(cert)}: leave the unrelated copies out of {inputs}.",
             name.position,
         )
     if dead.rejected:
@@ -344,15 +403,65 @@ def _missing_link(dead: DeadEnd, name: CertName, policy: Policy) -> Finding:
             "matching intermediate from your certificate authority.", name.position,
         )
     urls = ca_issuer_urls(cert)
-    fetch = f"download it from {urls[0]} and add it to the inputs" if urls else (
-        "get it from your certificate authority and add it to the inputs"
-    )
+    where = f"download it from {urls[0]}" if urls else "get it from your certificate authority"
+    if not served:
+        return Finding(
+            Code.MISSING_ISSUER, Severity.ERROR,
+            f"No issuer found for {name}: its issuer {issuer_text(cert)} is neither "
+            f"among the inputs nor in the trust store ({policy.store.origin}); "
+            f"{where} and add it to the inputs.", name.position,
+        )
+    # A served file has no "inputs" to add to: an intermediate belongs in the
+    # file; a private CA's root (what `build --no-root` leaves out) is given
+    # to the verifier as a trust anchor instead.
     return Finding(
         Code.MISSING_ISSUER, Severity.ERROR,
-        f"No issuer found for {name}: its issuer {issuer_text(cert)} is neither "
-        f"among the inputs nor in the trust store ({policy.store.origin}); {fetch}.",
-        name.position,
+        f"No issuer found for {name}: its issuer {issuer_text(cert)} is neither in "
+        f"the file nor in the trust store ({policy.store.origin}); if it is an "
+        f"intermediate, {where} and add it to the file after {name}; if it is the "
+        "root of a private CA, give that root as a trust anchor.",
+        name.position, Remedy.TRUST_ROOT,
     )
+
+
+def _no_leaf(
+    found: list[Finding], leaf: x509.Certificate, name: CertName, served: bool
+) -> list[Finding]:
+    """
+    Say ``no-leaf`` where the "leaf" is a CA certificate that is no host certificate.
+
+    A file of CA certificates only (``verify int.crt``) is judged from its
+    first one.  When that CA certificate's keyUsage allows no TLS use, the
+    ``key-usage`` error is true but its fix (a new certificate from the CA)
+    is not: the host certificate is missing, so ``no-leaf`` replaces it.  An
+    intermediate that names no host (no DNS or IP subjectAltName) is no host
+    certificate either, even when its keyUsage would allow TLS.  A CA
+    certificate that names a host and may serve TLS stays a leaf, as OpenSSL
+    serves it (strict mode refuses it); so does a self-signed one, which is
+    what ``openssl req -x509`` makes for a host by default.
+    """
+    if not is_ca(leaf):
+        return found
+    refused = [f for f in found if f.code is Code.KEY_USAGE and f.position == name.position]
+    if refused:
+        what = "whose keyUsage allows no TLS server use"
+    elif is_self_signed(leaf) or any(
+        isinstance(n, (x509.DNSName, x509.IPAddress)) for n in san_names(leaf)
+    ):
+        return found
+    else:
+        what = "that names no host (no DNS or IP subjectAltName)"
+    fix = (
+        "a server sends its own certificate first; give the file that starts with "
+        "the host certificate" if served
+        else "give the host certificate's file first"
+    )
+    where = "the file" if served else "the host file"
+    return [f for f in found if f not in refused] + [Finding(
+        Code.NO_LEAF, Severity.ERROR,
+        f"{sentence(name.text)} is a CA certificate {what}, and {where} holds no host "
+        f"certificate: {fix}.", name.position,
+    )]
 
 
 # ------------------------------------------------------------- name and key

@@ -12,7 +12,7 @@ from __future__ import annotations
 from cryptography import x509
 
 from .assess import Assessment, assess, pick_leaf
-from .certs import is_ca
+from .certs import is_ca, is_self_signed, signature_problem
 from .errors import LoadError
 from .findings import (
     CertName,
@@ -121,15 +121,48 @@ def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Findi
     return [copies[0] for copies in seen.values()], findings
 
 
+def _above_anchor(judged: Assessment, unused: list[x509.Certificate]) -> set[str]:
+    """
+    The fingerprints of the unused certificates that issued the anchor, or its issuer...
+
+    With an intermediate given as the trust anchor (``--trust int.crt``), its
+    root among the inputs is not unrelated to the leaf: the chain simply
+    ends below it.
+    """
+    above: set[str] = set()
+    if not judged.complete:
+        return above
+    current = judged.path[-1]
+    while not is_self_signed(current):
+        issuer = next(
+            (c for c in unused if fingerprint(c) not in above
+             and name_key(c.subject) == name_key(current.issuer)
+             and signature_problem(current, c) is None),
+            None,
+        )
+        if issuer is None:
+            break
+        above.add(fingerprint(issuer))
+        current = issuer
+    return above
+
+
 def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
     used = {fingerprint(c) for c in judged.path}
     path_names = {name_key(c.subject) for c in judged.path}
+    above = _above_anchor(judged, [c.cert for c in certs if c.sha256 not in used])
     found = []
     for loaded in certs:
         if loaded.sha256 in used:
             continue
         cert = loaded.cert
-        if not judged.complete:
+        if fingerprint(cert) in above:
+            found.append(Finding(
+                Code.UNUSED_CERT, Severity.INFO,
+                f"{subject_text(cert)} from {loaded.source} is above the trust anchor "
+                f"{subject_text(judged.path[-1])}, where the chain ends; it is left out.",
+            ))
+        elif not judged.complete:
             found.append(Finding(
                 Code.UNUSED_CERT, Severity.INFO,
                 f"{subject_text(cert)} from {loaded.source} could not be connected "

@@ -103,6 +103,10 @@ class Code(enum.Enum):
     # them where the server takes two files); the message gives the command
     # that converts it.
     UNREADABLE_BY_SERVER = "unreadable-by-server"
+    # The file (or host file) holds no host certificate: its leaf is a CA
+    # certificate that cannot serve TLS (replacing that key-usage error), or
+    # an intermediate that names no host.
+    NO_LEAF = "no-leaf"
 
 
 class Remedy(enum.Enum):

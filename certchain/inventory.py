@@ -6,6 +6,7 @@ Pure: returns JSON-ready dictionaries; :mod:`certchain.report` draws them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,21 +17,31 @@ from . import extensions
 from .certs import oid_name
 from .findings import issuer_text, subject_text
 from .keys import describe_key, key_matches
-from .model import LoadedCert, LoadedKey, Material, serial_number, utc_iso
+from .model import LoadedCert, LoadedKey, LockedKey, Material, serial_number, utc_iso
 from .names import all_names, san_names
 
 
-def inspect_material(material: Material, at: datetime) -> dict[str, list[dict[str, Any]]]:
+def inspect_material(
+    material: Material, at: datetime, *, others: Sequence[Material] = ()
+) -> dict[str, list[dict[str, Any]]]:
     """
     Return ``{"certificates": [...], "keys": [...]}`` describing *material*.
 
     Each certificate: source, subject, issuer, SANs, serial, validity and days
     left at *at*, key type and size, signature algorithm, SHA-256, SKI, AKI,
-    CA flag and pathLen, AIA and CRL URLs.  Each key: source, type and size,
-    and the indexes of the listed certificates it belongs to.
+    CA flag and pathLen, keyUsage and extended key usage, AIA and CRL URLs.
+    Each key: source, type and size, the indexes of the listed certificates
+    it belongs to (``matches``) and the certificates of *others* (the other
+    files of the same run) it belongs to (``matches_elsewhere``: file and
+    index).  An encrypted key left closed (``Material.locked``) is listed
+    with its source only: its type is None and it matches nothing known.
     """
     certs = [_cert(c, at) for c in material.certs]
-    keys = [_key(k, material.certs) for k in material.keys]
+    keys = [_key(k, material.certs, others) for k in material.keys]
+    keys += [_locked(k) for k in material.locked]
+    keys.sort(key=lambda k: k["_index"])
+    for key in keys:
+        del key["_index"]
     return {"certificates": certs, "keys": keys}
 
 
@@ -56,18 +67,72 @@ def _cert(loaded: LoadedCert, at: datetime) -> dict[str, Any]:
         "aki": aki.key_identifier.hex(":") if aki is not None and aki.key_identifier else None,
         "ca": bool(constraints.ca) if constraints is not None else False,
         "path_length": constraints.path_length if constraints is not None else None,
+        "key_usage": _key_usage(cert),
+        "ext_key_usage": _ext_key_usage(cert),
         "aia": _aia(cert),
         "crl": _crl(cert),
     }
 
 
-def _key(loaded: LoadedKey, certs: tuple[LoadedCert, ...]) -> dict[str, Any]:
+def _key(
+    loaded: LoadedKey, certs: tuple[LoadedCert, ...], others: Sequence[Material]
+) -> dict[str, Any]:
+    elsewhere = [
+        {"file": str(other.certs[i].source.path), "cert": i}
+        for other in others
+        for i, c in enumerate(other.certs)
+        if key_matches(loaded.key, c.cert)
+    ]
     return {
         "source": str(loaded.source),
         "type": describe_key(loaded.key),
         "encrypted": loaded.encrypted,
         "matches": [i for i, c in enumerate(certs) if key_matches(loaded.key, c.cert)],
+        "matches_elsewhere": elsewhere,
+        "_index": loaded.source.index,
     }
+
+
+def _locked(locked: LockedKey) -> dict[str, Any]:
+    return {
+        "source": str(locked.source),
+        "type": None,
+        "encrypted": True,
+        "matches": [],
+        "matches_elsewhere": [],
+        "_index": locked.source.index,
+    }
+
+
+# RFC 5280 4.2.1.3 names, in its order; cryptography's attribute for each.
+_KEY_USAGES = (
+    ("digitalSignature", "digital_signature"),
+    ("nonRepudiation", "content_commitment"),
+    ("keyEncipherment", "key_encipherment"),
+    ("dataEncipherment", "data_encipherment"),
+    ("keyAgreement", "key_agreement"),
+    ("keyCertSign", "key_cert_sign"),
+    ("cRLSign", "crl_sign"),
+)
+
+
+def _key_usage(cert: x509.Certificate) -> list[str] | None:
+    """The keyUsage bits set, by their RFC 5280 names; None when the extension is absent."""
+    usage = extensions.get(cert, x509.KeyUsage)
+    if usage is None:
+        return None
+    names = [name for name, attribute in _KEY_USAGES if getattr(usage, attribute)]
+    if usage.key_agreement:  # only meaningful, and only readable, with keyAgreement
+        names += [name for name, attribute in (("encipherOnly", "encipher_only"),
+                                               ("decipherOnly", "decipher_only"))
+                  if getattr(usage, attribute)]
+    return names
+
+
+def _ext_key_usage(cert: x509.Certificate) -> list[str] | None:
+    """The extended key usages (``serverAuth``, ...); None when the extension is absent."""
+    usage = extensions.get(cert, x509.ExtendedKeyUsage)
+    return None if usage is None else [oid_name(oid) for oid in usage]
 
 
 def _aia(cert: x509.Certificate) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 from cryptography import utils, x509
 from cryptography.hazmat.primitives.serialization import (
@@ -25,7 +25,22 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .errors import BadPassword, LoadError, PasswordRequired
-from .model import Format, LoadedCert, LoadedKey, Material, PrivateKey, Source, UnreadKey
+from .model import (
+    Format,
+    LoadedCert,
+    LoadedKey,
+    LockedKey,
+    Material,
+    PrivateKey,
+    Source,
+    UnreadKey,
+)
+
+#: How messages name what was read from standard input.
+STDIN = Path("<stdin>")
+#: The most read from a stream: a certificate is a few KiB, a whole CA bundle
+#: well under 1 MiB; more means the wrong input, so reading stops there.
+MAX_STREAM_BYTES = 16 * 1024 * 1024
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 _END = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
@@ -51,7 +66,8 @@ _PKCS7_DATA_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"
 
 
 def load_bytes(
-    data: bytes, *, source: Path | None = None, password: bytes | None = None
+    data: bytes, *, source: Path | None = None, password: bytes | None = None,
+    keep_locked: bool = False,
 ) -> Material:
     """
     Parse every certificate and private key in *data*.
@@ -64,6 +80,10 @@ def load_bytes(
         data: the content of one input.
         source: the file it came from, for messages.
         password: decrypts PKCS#12 files and encrypted keys.
+        keep_locked: without *password*, keep an encrypted PEM or DER key as
+            a :class:`~certchain.model.LockedKey` in ``Material.locked``
+            instead of raising :class:`PasswordRequired` (to list it, as
+            ``inspect`` does).  A PKCS#12 file still needs its password.
 
     Raises:
         LoadError: *data* is empty, corrupt, or holds something that is
@@ -86,16 +106,18 @@ def load_bytes(
         # deprecation warning; they are still worth diagnosing.
         warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
         if _BEGIN.search(data):
-            material = _load_pem(data, source, password)
+            material = _load_pem(data, source, password, keep_locked)
         else:
-            material = _load_binary(data, source, password)
-    if not material.certs and not material.keys:
+            material = _load_binary(data, source, password, keep_locked)
+    if not material.certs and not material.keys and not material.locked:
         raise LoadError(source, "holds no certificate and no private key.")
     _check_readable(material.certs, source)
     return material
 
 
-def load_file(path: Path, *, password: bytes | None = None) -> Material:
+def load_file(
+    path: Path, *, password: bytes | None = None, keep_locked: bool = False
+) -> Material:
     """Read *path* and parse it with :func:`load_bytes`."""
     try:
         data = path.read_bytes()
@@ -105,7 +127,32 @@ def load_file(path: Path, *, password: bytes | None = None) -> Material:
         raise LoadError(path, "is a directory, not a file.") from exc
     except OSError as exc:
         raise LoadError(path, f"cannot be read: {exc.strerror or exc}.") from exc
-    return load_bytes(data, source=path, password=password)
+    return load_bytes(data, source=path, password=password, keep_locked=keep_locked)
+
+
+def load_stream(
+    stream: BinaryIO, *, password: bytes | None = None, keep_locked: bool = False,
+    source: Path = STDIN, limit: int = MAX_STREAM_BYTES,
+) -> Material:
+    """
+    Read *stream* (standard input) to its end, at most *limit* bytes, and parse it.
+
+    ``openssl s_client -showcerts -connect host:443 </dev/null | certchain
+    verify -`` works: the certificates are found among s_client's text.
+
+    Raises:
+        LoadError: more than *limit* bytes, or what :func:`load_bytes` raises.
+    """
+    try:
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        raise LoadError(source, f"cannot be read: {exc.strerror or exc}.") from exc
+    if len(data) > limit:
+        raise LoadError(
+            source, f"holds more than {limit // (1024 * 1024)} MiB: that is not a "
+            "certificate file; give the file itself.",
+        )
+    return load_bytes(data, source=source, password=password, keep_locked=keep_locked)
 
 
 def load_files(paths: Sequence[Path], *, password: bytes | None = None) -> Material:
@@ -116,9 +163,12 @@ def load_files(paths: Sequence[Path], *, password: bytes | None = None) -> Mater
 # --------------------------------------------------------------------- PEM
 
 
-def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Material:
+def _load_pem(
+    data: bytes, source: Path | None, password: bytes | None, keep_locked: bool = False
+) -> Material:
     certs: list[LoadedCert] = []
     keys: list[LoadedKey] = []
+    locked: list[LockedKey] = []
     block = 0
     pos = 0
     while match := _BEGIN.search(data, pos):
@@ -146,12 +196,19 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
         if label in _IGNORED_LABELS:
             block += 1
             continue
-        index = len(certs) + len(keys)
+        index = len(certs) + len(keys) + len(locked)
         if label in _KEY_LABELS:
             # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") are not base64.
             payload = b"\n".join(ln for ln in body.splitlines() if b":" not in ln)
             _decode_body(payload, label, source, block)  # damaged, not a wrong password
-            key = _pem_key(text, source, block, password)
+            try:
+                key = _pem_key(text, source, block, password)
+            except PasswordRequired:
+                if not keep_locked:
+                    raise
+                locked.append(LockedKey(Source(source, index, Format.PEM)))
+                block += 1
+                continue
             encrypted = label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in body
             keys.append(LoadedKey(key, Source(source, index, Format.PEM), encrypted))
         else:
@@ -166,7 +223,7 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
                 certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
             elif label in _PKCS7_LABELS:
                 for cert in _der_pkcs7(der, source, block):
-                    index = len(certs) + len(keys)
+                    index = len(certs) + len(keys) + len(locked)
                     certs.append(LoadedCert(cert, Source(source, index, Format.PKCS7)))
             elif label == b"OPENSSH PRIVATE KEY":
                 raise LoadError(
@@ -183,7 +240,7 @@ def _load_pem(data: bytes, source: Path | None, password: bytes | None) -> Mater
                     block=block,
                 )
         block += 1
-    return Material(tuple(certs), tuple(keys))
+    return Material(tuple(certs), tuple(keys), tuple(locked))
 
 
 def _article(word: str) -> str:
@@ -314,7 +371,9 @@ def _first_der_element(der: bytes) -> bytes:
 # ------------------------------------------------------------------ binary
 
 
-def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Material:
+def _load_binary(
+    data: bytes, source: Path | None, password: bytes | None, keep_locked: bool = False
+) -> Material:
     if not data.startswith(b"\x30"):
         if _is_text(data):
             raise LoadError(
@@ -349,7 +408,12 @@ def _load_binary(data: bytes, source: Path | None, password: bytes | None) -> Ma
         )
     if is_pkcs12(data):
         return _load_pkcs12(data, source, password)
-    key = _der_key(data, source, password)
+    try:
+        key = _der_key(data, source, password)
+    except PasswordRequired:
+        if not keep_locked:
+            raise
+        return Material(locked=(LockedKey(Source(source, 0, Format.DER)),))
     if key is not None:
         return Material(keys=(key,))
     raise LoadError(

@@ -91,21 +91,33 @@ class LoadedKey:
 
 
 @dataclass(frozen=True, slots=True)
+class LockedKey:
+    """An encrypted private key that was not opened (no password): only where it is."""
+
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class Material:
     """Everything found in one or more inputs, in the order found."""
 
     certs: tuple[LoadedCert, ...] = ()
     keys: tuple[LoadedKey, ...] = ()
+    # Encrypted keys left closed, only when the loader was asked to keep
+    # them (``keep_locked``, for ``inspect``); otherwise they need a password.
+    locked: tuple[LockedKey, ...] = ()
 
     @classmethod
     def merge(cls, parts: Iterable[Material]) -> Material:
         """Concatenate several materials, keeping their order."""
         certs: list[LoadedCert] = []
         keys: list[LoadedKey] = []
+        locked: list[LockedKey] = []
         for part in parts:
             certs.extend(part.certs)
             keys.extend(part.keys)
-        return cls(tuple(certs), tuple(keys))
+            locked.extend(part.locked)
+        return cls(tuple(certs), tuple(keys), tuple(locked))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ No click and no printing: the CLI decides where the text goes.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from cryptography import x509
 
 from .findings import Finding, Remedy, issuer_text, subject_text
 from .model import Chain, Role, fingerprint, utc_iso
+from .policy import WARN_DAYS
 from .results import BuildResult, Report
 
 #: How a front end spells each remedy (the CLI: its flags); none by default.
@@ -52,8 +55,20 @@ def finding_dict(finding: Finding, hints: Hints = _NO_HINTS) -> dict[str, Any]:
     }
 
 
+def error_dict(code: str, message: str, file: str | None = None) -> dict[str, Any]:
+    """
+    Return the JSON object of a run that could not look at its input (exit 2).
+
+    ``{"ok": false, "error": {"code": ..., "file": ..., "message": ...}}``:
+    *code* is a stable string (``load-error``, ``password-required``,
+    ``usage``, ...), *file* the file it names (None when none).
+    """
+    return {"ok": False, "error": {"code": code, "file": file, "message": message}}
+
+
 def build_dict(
-    result: BuildResult, output: str | None, snippet: str | None, hints: Hints = _NO_HINTS
+    result: BuildResult, output: str | None, snippet: str | None, hints: Hints = _NO_HINTS,
+    combined: Path | None = None,
 ) -> dict[str, Any]:
     """
     Return the ``certchain build --json`` object.
@@ -64,6 +79,8 @@ def build_dict(
             None when nothing was written.
         snippet: the configuration lines, or None when nothing was written.
         hints: how the front end spells the findings' remedies.
+        combined: the file written with the chain and the private key
+            (``--combined``), or None when none was written.
     """
     kept = len(result.output_chain)
     chain = []
@@ -77,59 +94,199 @@ def build_dict(
         "chain": chain,
         "findings": [finding_dict(f, hints) for f in result.findings],
         "snippet": snippet,
+        "combined": combined_dict(combined),
     }
 
 
+#: The mode of the one file certchain writes with a private key in it.
+KEY_FILE_MODE = 0o600
+
+
+def combined_dict(path: Path | None) -> dict[str, str] | None:
+    """Return the JSON form of a written key-and-chain file: its path and mode."""
+    if path is None:
+        return None
+    return {"path": str(path), "mode": f"{KEY_FILE_MODE:04o}"}
+
+
+def combined_line(path: Path) -> str:
+    """Say that a file holding the private key was written, and with which mode."""
+    return f"Wrote the key and chain to {path} (mode {KEY_FILE_MODE:04o})."
+
+
 def chain_lines(
-    chain: Chain, roles: Sequence[Role], *, kept: int | None = None
+    chain: Chain, roles: Sequence[Role], *, kept: int | None = None, width: int | None = None
 ) -> list[str]:
-    """Return one line per certificate: role, subject, issuer, expiry date."""
+    """
+    Return one line per certificate: role, subject, issuer, expiry date.
+
+    With a terminal *width*, subject and issuer are shortened in the middle
+    so that each line fits (and a line that still does not is wrapped).
+    """
     lines = []
     for index, (cert, role) in enumerate(zip(chain, roles)):
         left_out = "  [left out]" if kept is not None and index >= kept else ""
-        lines.append(
-            f"  {index}  {role.value:<12}  {subject_text(cert)}  (issued by {issuer_text(cert)}, "
+        line = (
+            f"  {index}  {role.value:<12}  {{0}}  (issued by {{1}}, "
             f"expires {cert.not_valid_after_utc:%Y-%m-%d}){left_out}"
         )
+        lines += wrap_line(_fitted(line, width, subject_text(cert), issuer_text(cert)), width)
     return lines
 
 
 def finding_lines(
-    findings: Sequence[Finding], hints: Hints = _NO_HINTS, *, colour: bool = False
+    findings: Sequence[Finding], hints: Hints = _NO_HINTS, *, colour: bool = False,
+    width: int | None = None,
 ) -> list[str]:
-    """Return one line per finding: severity, code, message."""
+    """Return one line per finding: severity, code, message (wrapped to *width*)."""
     lines = []
     for finding in findings:
         name = finding.severity.value
-        severity = paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour)
-        lines.append(f"  {severity}  {finding.code.value}: {message(finding, hints)}")
+        text = f"  {name:<7}  {finding.code.value}: {message(finding, hints)}"
+        wrapped = wrap_line(text, width, hang=_MESSAGE_COLUMN)
+        wrapped[0] = wrapped[0].replace(
+            f"{name:<7}", paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour), 1
+        )
+        lines.extend(wrapped)
+    return lines
+
+
+def error_lines(
+    findings: Sequence[Finding], label: str, hints: Hints = _NO_HINTS, *,
+    colour: bool = False, width: int | None = None,
+) -> list[str]:
+    """
+    Return only the errors, one line each naming *label* (``--quiet``).
+
+    ``hub.crt: error missing-issuer: No issuer found for ...``
+    """
+    lines = []
+    for finding in findings:
+        if finding.severity.value != "error":
+            continue
+        prefix = f"{label}: "
+        wrapped = wrap_line(f"{prefix}error {finding.code.value}: {message(finding, hints)}",
+                            width, hang=4)
+        if wrapped[0].startswith(f"{prefix}error "):
+            wrapped[0] = prefix + paint("error", "red", colour) + wrapped[0][len(prefix) + 5:]
+        lines.extend(wrapped)
     return lines
 
 
 def build_text(
     result: BuildResult, source: Path, output: str | None, snippet: str | None,
-    format_name: str = "jupyterhub", hints: Hints = _NO_HINTS,
+    format_name: str = "jupyterhub", hints: Hints = _NO_HINTS, *,
+    combined: Path | None = None, colour: bool = False, width: int | None = None,
 ) -> str:
-    """Return the human report of ``certchain build``."""
-    parts = [f"Chain for {source}:"]
-    parts.extend(chain_lines(result.chain, result.roles, kept=len(result.output_chain)))
+    """
+    Return the human report of ``certchain build``.
+
+    *combined* is the key-and-chain file written, if any (its mode is said).
+    With *colour*, severities are coloured as in ``verify``; with a terminal
+    *width*, no line is longer (the configuration lines are kept whole: they
+    are meant to be copied).
+    """
+    parts = [paint(f"Chain for {source}:", "bold", colour)]
+    kept = len(result.output_chain)
+    parts.extend(chain_lines(result.chain, result.roles, kept=kept, width=width))
     if result.key is not None:
         parts.append(f"Private key: {result.key.source} matches the leaf.")
     if result.findings:
         parts.append("Findings:")
-        parts.extend(finding_lines(result.findings, hints))
+        parts.extend(finding_lines(result.findings, hints, colour=colour, width=width))
     if output is None:
-        parts.append("Nothing was written: fix the errors above and run again.")
+        parts.append(paint("Nothing was written", "red", colour)
+                     + ": fix the errors above and run again.")
     else:
         count = len(result.output_chain)
         where = "standard output" if output == "-" else output
         parts.append(f"Wrote {count} certificate{'s' if count != 1 else ''} to {where}.")
+    if combined is not None:
+        parts.append(combined_line(combined))
+    text = fit_text(parts, width)
     if snippet:
-        parts.append("")
-        parts.append(f"Configuration ({format_name}):" if format_name != "jupyterhub"
-                     else "For jupyterhub_config.py:")
-        parts.append(snippet.rstrip("\n"))
-    return "\n".join(parts) + "\n"
+        heading = (f"Configuration ({format_name}):" if format_name != "jupyterhub"
+                   else "For jupyterhub_config.py:")
+        text += f"\n{heading}\n{snippet.rstrip(chr(10))}\n"
+    return text
+
+
+# ------------------------------------------------------------------ width
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A line that starts with a painted word (a severity, a mark, a verdict).
+_LEADING_PAINT = re.compile(r"^( *)(\x1b\[[0-9;]*m)(.*?)(\x1b\[0m)")
+_MESSAGE_COLUMN = 11  # where a finding's code starts: "  warning  "
+_SHORTEST_NAME = 12  # a shortened name keeps at least this much ("CN=hub...org")
+
+
+def visible_len(text: str) -> int:
+    """Return the width of *text* on a terminal (colour codes take none)."""
+    return len(_ANSI.sub("", text))
+
+
+def shorten_middle(text: str, room: int) -> str:
+    """Return *text* cut in the middle to *room* characters (``CN=certc...rt,O=Demo``)."""
+    if len(text) <= room:
+        return text
+    keep = max(room - 3, 2)
+    head = (keep + 1) // 2
+    return f"{text[:head]}...{text[len(text) - (keep - head):]}"
+
+
+def wrap_line(line: str, width: int | None, *, hang: int | None = None) -> list[str]:
+    """
+    Return *line* wrapped to *width* (None: whole), continued *hang* columns in.
+
+    A coloured word at the start of the line keeps its colour.  Words longer
+    than the width (a fingerprint, a path) are cut.
+    """
+    if width is None or visible_len(line) <= width:
+        return [line]
+    plain = _ANSI.sub("", line)
+    indent = len(plain) - len(plain.lstrip(" "))
+    if hang is None:
+        hang = indent + 4
+    hang = min(hang, max(width // 3, 1))
+    wrapped = textwrap.wrap(
+        plain, width=width, subsequent_indent=" " * hang,
+        break_long_words=True, break_on_hyphens=False,
+    ) or [""]
+    painted = _LEADING_PAINT.match(line)
+    if painted is not None:
+        spaces, start, word, end = painted.groups()
+        if wrapped[0].startswith(spaces + word):
+            wrapped[0] = spaces + start + word + end + wrapped[0][len(spaces + word):]
+    return wrapped
+
+
+def fit_text(lines: Sequence[str], width: int | None) -> str:
+    """Join *lines*, each wrapped to *width*, into text ending with a newline."""
+    fitted = [part for line in lines for part in wrap_line(line, width)]
+    return "\n".join(fitted) + "\n"
+
+
+def _fitted(template: str, width: int | None, *names: str) -> str:
+    """
+    Return *template* (``{0}``, ``{1}``: the names) with *names* shortened to fit *width*.
+
+    Each name gets an equal share of the room the rest of the line leaves, a
+    name shorter than its share gives the rest to the others, and each is
+    cut in the middle (its start and its end are the telling parts).
+    """
+    if width is None:
+        return template.format(*names)
+    room = width - visible_len(template.format(*("" for _ in names)))
+    if sum(len(n) for n in names) <= room:
+        return template.format(*names)
+    shortened = list(names)
+    left = room
+    order = sorted(range(len(names)), key=lambda i: len(names[i]))
+    for done, index in enumerate(order):
+        share = max(left // (len(order) - done), _SHORTEST_NAME)
+        shortened[index] = shorten_middle(names[index], share)
+        left -= len(shortened[index])
+    return template.format(*shortened)
 
 
 # ------------------------------------------------------------------ verify
@@ -159,14 +316,16 @@ def verify_dict(report: Report, file: str, hints: Hints = _NO_HINTS) -> dict[str
 
 def verify_text(
     report: Report, file: str, at: datetime, *, colour: bool = False,
-    repair: str | None = None, hints: Hints = _NO_HINTS,
+    repair: str | None = None, hints: Hints = _NO_HINTS, width: int | None = None,
 ) -> str:
     """
     Return the human report of one verified file.
 
     The chain is drawn leaf at the top, one line per certificate, each line
     after the first marked with whether it signed the line above
-    (``ok``/``NO``); then the findings; then a one-line verdict.
+    (``ok``/``NO``); then the findings; then a one-line verdict.  With a
+    terminal *width*, no line is longer (subjects are shortened in the
+    middle, messages wrapped; the repair command is kept whole).
     """
     lines = [paint(file, "bold", colour)]
     for index, (cert, role) in enumerate(zip(report.chain, report.roles)):
@@ -179,14 +338,14 @@ def verify_text(
             mark = paint(" ok", "green", colour) if linked else paint(" NO", "red", colour)
         indent = "  " * min(index, 6)
         branch = "" if index == 0 else "`-"
-        lines.append(
-            f" {mark} {indent}{branch}[{index}] {role.value}: {subject_text(cert)}  "
-            f"(issuer {issuer_text(cert)}; expires "
-            f"{cert.not_valid_after_utc:%Y-%m-%d}, {left})"
+        line = (
+            f" {mark} {indent}{branch}[{index}] {role.value}: {{0}}  "
+            f"(issuer {{1}}; expires {cert.not_valid_after_utc:%Y-%m-%d}, {left})"
         )
+        lines.append(_fitted(line, width, subject_text(cert), issuer_text(cert)))
     if report.findings:
         lines.append("Findings:")
-        lines.extend(finding_lines(report.findings, hints, colour=colour))
+        lines.extend(finding_lines(report.findings, hints, colour=colour, width=width))
     errors = sum(1 for f in report.findings if f.severity.value == "error")
     warnings = sum(1 for f in report.findings if f.severity.value == "warning")
     if report.ok:
@@ -199,16 +358,25 @@ def verify_text(
     if warnings:
         verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"
     lines.append(verdict + ".")
+    text = fit_text(lines, width)
     if repair:
-        lines.append(f"certchain build can repair this file: {repair}")
-    return "\n".join(lines) + "\n"
+        text += f"certchain build can repair this file: {repair}\n"
+    return text
 
 
 # ----------------------------------------------------------------- inspect
 
 
-def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False) -> str:
-    """Return the human listing of ``certchain inspect``."""
+def inspect_text(
+    items: dict[str, list[dict[str, Any]]], *, colour: bool = False, width: int | None = None,
+) -> str:
+    """
+    Return the human listing of ``certchain inspect``.
+
+    An expired certificate's validity is red, one that expires within
+    :data:`~certchain.policy.WARN_DAYS` days yellow.  With a terminal *width*,
+    long values are wrapped under their column.
+    """
     lines: list[str] = []
     for index, cert in enumerate(items["certificates"]):
         ca = "yes" if cert["ca"] else "no"
@@ -216,7 +384,12 @@ def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False
             ca += f" (pathLen {cert['path_length']})"
         days = cert["days_left"]
         left = _days_left(days, "EXPIRED")
-        lines.append(paint(f"Certificate {index}: {cert['subject']}", "bold", colour))
+        if days < 0:
+            left = paint(left, "red", colour)
+        elif days < WARN_DAYS:
+            left = paint(left, "yellow", colour)
+        header = _fitted(f"Certificate {index}: {{0}}", width, cert["subject"])
+        lines.append(paint(header, "bold", colour))
         rows = [
             ("from", cert["source"]),
             ("issuer", cert["issuer"]),
@@ -229,18 +402,38 @@ def inspect_text(items: dict[str, list[dict[str, Any]]], *, colour: bool = False
             ("ski", cert["ski"] or "-"),
             ("aki", cert["aki"] or "-"),
             ("CA", ca),
+            ("key usage", _listed(cert["key_usage"])),
+            ("EKU", _listed(cert["ext_key_usage"])),
             ("CA issuers", ", ".join(cert["aia"]["ca_issuers"]) or "-"),
             ("OCSP", ", ".join(cert["aia"]["ocsp"]) or "-"),
             ("CRL", ", ".join(cert["crl"]) or "-"),
         ]
-        lines.extend(f"  {name:<11} {value}" for name, value in rows)
+        for name, value in rows:
+            lines.extend(_row(name, value, width))
     for index, key in enumerate(items["keys"]):
-        matches = ", ".join(f"certificate {i}" for i in key["matches"]) or "no listed certificate"
-        lines.append(paint(f"Private key {index}: {key['type']}", "bold", colour))
-        lines.append(f"  {'from':<11} {key['source']}")
-        lines.append(f"  {'encrypted':<11} {'yes' if key['encrypted'] else 'no'}")
-        lines.append(f"  {'matches':<11} {matches}")
-    return "\n".join(lines) + "\n"
+        matches = [f"certificate {i}" for i in key["matches"]]
+        matches += [f"certificate {m['cert']} of {m['file']}" for m in key["matches_elsewhere"]]
+        kind = key["type"] or "encrypted (type and size unknown without the password)"
+        lines.append(paint(f"Private key {index}: {kind}", "bold", colour))
+        lines += _row("from", key["source"], width)
+        lines += _row("encrypted", "yes" if key["encrypted"] else "no", width)
+        if key["type"] is None:
+            lines += _row("matches", "unknown (give the password to match it)", width)
+        else:
+            lines += _row("matches", ", ".join(matches) or "no listed certificate", width)
+    return fit_text(lines, width)
+
+
+def _row(name: str, value: str, width: int | None) -> list[str]:
+    """One ``  name        value`` row of ``inspect``, wrapped under its value column."""
+    return wrap_line(f"  {name:<11} {value}", width, hang=14)
+
+
+def _listed(values: list[str] | None) -> str:
+    """A list of usages, ``-`` when the extension is absent (any usage allowed)."""
+    if values is None:
+        return "- (not restricted)"
+    return ", ".join(values) or "(none)"
 
 
 def _days_left(days: int, expired: str) -> str:

@@ -56,7 +56,8 @@ def assess_served(material: Material, *, policy: Policy, keys: Material | None =
     unique = list({c.sha256: c.cert for c in deployed}.values())
     at_hand = keys.keys if keys is not None else material.keys
     judged = assess(
-        deployed_leaf(material), unique, policy, keys=at_hand, naming=_file_naming(chain)
+        deployed_leaf(material), unique, policy, keys=at_hand, naming=_file_naming(chain),
+        served=True,
     )
     on_path = _path_positions(chain, judged.path)
     found = list(judged.findings)

@@ -34,7 +34,7 @@ from certchain.cli import PASSWORD_ENV, ExitCode, main
 
 UTC = dt.timezone.utc
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-TOP_KEYS = {"ok", "output", "chain", "findings", "snippet"}
+TOP_KEYS = {"ok", "output", "chain", "findings", "snippet", "combined"}
 CERT_KEYS = {"role", "subject", "issuer", "sha256", "not_before", "not_after", "in_output"}
 FINDING_KEYS = {"code", "severity", "message", "cert"}
 PASSWORD = "correct-horse-7731"
@@ -245,13 +245,13 @@ class TestChainedFile:
     def test_stdout_output_with_json_is_usage_error(
         self, runner: CliRunner, files: PkiFiles
     ) -> None:
-        """-o - with --json is a usage error (exit 2) and writes nothing."""
+        """-o - with --json is a usage error (exit 2, a JSON error object) and writes nothing."""
         before = listing(files.folder)
 
         result = build(runner, files.host, *files.inputs, "-o", "-", "--json")
 
         assert result.exit_code == ExitCode.BAD_INPUT
-        assert result.stdout == ""
+        assert json.loads(result.stdout)["error"]["code"] == "usage"
         assert "Error:" in result.stderr
         assert "--json" in result.stderr
         assert "Traceback" not in result.stderr

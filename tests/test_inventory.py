@@ -23,8 +23,9 @@ FILE = Path("/srv/hub/bundle.pem")
 CERT_FIELDS = {
     "source", "subject", "issuer", "san", "serial", "not_before", "not_after", "days_left",
     "key", "signature", "sha256", "ski", "aki", "ca", "path_length", "aia", "crl",
+    "key_usage", "ext_key_usage",
 }
-KEY_FIELDS = {"source", "type", "encrypted", "matches"}
+KEY_FIELDS = {"source", "type", "encrypted", "matches", "matches_elsewhere"}
 CA_ISSUERS = "http://ca.example.test/inventory-ca.crt"
 OCSP = "http://ocsp.example.test/"
 CRL = "http://crl.example.test/inventory-ca.crl"

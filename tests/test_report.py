@@ -23,7 +23,7 @@ from certchain import (
 )
 from certchain.report import build_dict, build_text, chain_lines, finding_lines
 
-TOP_KEYS = {"ok", "output", "chain", "findings", "snippet"}
+TOP_KEYS = {"ok", "output", "chain", "findings", "snippet", "combined"}
 CERT_KEYS = {"role", "subject", "issuer", "sha256", "not_before", "not_after", "in_output"}
 FINDING_KEYS = {"code", "severity", "message", "cert"}
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

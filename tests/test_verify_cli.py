@@ -11,11 +11,9 @@ import datetime as dt
 import json
 import os
 import re
-import select
 import shlex
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from click.testing import CliRunner, Result
 from conftest import installed_script, testdata
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from pki import NOT_AFTER, PKI, T0, T0_ISO, Hierarchy, Issued, key_pem, new_key
+from terminal import run_on_terminal
 
 from certchain import load_file
 from certchain.cli import PASSWORD_ENV, ExitCode, main
@@ -41,8 +40,9 @@ INSPECT_KEYS = {"file", "certificates", "keys"}
 CERT_FIELDS = {
     "source", "subject", "issuer", "san", "serial", "not_before", "not_after", "days_left",
     "key", "signature", "sha256", "ski", "aki", "ca", "path_length", "aia", "crl",
+    "key_usage", "ext_key_usage",
 }
-KEY_FIELDS = {"source", "type", "encrypted", "matches"}
+KEY_FIELDS = {"source", "type", "encrypted", "matches", "matches_elsewhere"}
 REPAIR = "certchain build can repair this file: "
 SUMMARY = re.compile(r"^(\d+) files: (\d+) ok, (\d+) with errors")
 FORMATS_LEAF = "CN=formats.example.org,O=certchain formats fixtures"
@@ -103,10 +103,21 @@ def field_rows(stdout: str) -> dict[str, str]:
     return rows
 
 
-def assert_one_error_line(result: Result, names: Path | str) -> None:
-    """Exit 2, nothing on stdout, one ``Error:`` line on stderr naming *names*."""
+def assert_one_error_line(
+    result: Result, names: Path | str, *, json_error: str | None = None
+) -> None:
+    """
+    Exit 2, one ``Error:`` line on stderr naming *names*; nothing on stdout,
+    or with *json_error* one JSON error object with that code.
+    """
     assert result.exit_code == ExitCode.BAD_INPUT, result.output
-    assert result.stdout == ""
+    if json_error is None:
+        assert result.stdout == ""
+    else:
+        (doc,) = json_lines(result.stdout)
+        assert doc["ok"] is False
+        assert doc["error"]["code"] == json_error
+        assert str(names) in doc["error"]["message"]
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error:"), result.stderr
@@ -220,10 +231,12 @@ class TestExitCodes:
         assert_one_error_line(verify(runner, missing, *site.trust), missing)
 
     def test_missing_file_json(self, runner: CliRunner, tmp_path: Path, site: Site) -> None:
-        """With --json a single unreadable file still gives one Error line and no JSON."""
+        """With --json a single unreadable file gives one Error line and one JSON error object."""
         missing = tmp_path / "absent.pem"
 
-        assert_one_error_line(verify(runner, missing, *site.trust, "--json"), missing)
+        result = verify(runner, missing, *site.trust, "--json")
+
+        assert_one_error_line(result, missing, json_error="load-error")
 
     @pytest.mark.parametrize("name", ["junk.bin", "empty.crt", "text.txt", "truncated.pem"])
     def test_junk(self, runner: CliRunner, site: Site, name: str) -> None:
@@ -590,13 +603,15 @@ class TestSeveralFiles:
 
     def test_unreadable_among_several_json(self, runner: CliRunner, tmp_path: Path,
                                            site: Site) -> None:
-        """With --json the readable files still give their objects; stderr has error and summary."""
+        """With --json every file gives its object (an error object for the unreadable one)."""
         junk = testdata("formats", "junk.bin")
 
         result = verify(runner, site.good, junk, site.noroot, *site.trust, "--json")
 
         assert result.exit_code == ExitCode.BAD_INPUT, result.output
-        assert [d["file"] for d in json_lines(result.stdout)] == [str(site.good), str(site.noroot)]
+        docs = json_lines(result.stdout)
+        assert [d["file"] for d in docs] == [str(site.good), str(junk), str(site.noroot)]
+        assert docs[1]["ok"] is False and docs[1]["error"]["code"] == "load-error"
         errors = result.stderr.splitlines()
         assert len(errors) == 2
         assert errors[0].startswith("Error:") and str(junk) in errors[0]
@@ -729,35 +744,10 @@ class TestColour:
     @staticmethod
     def run_on_terminal(site: Site, env: dict[str, str]) -> tuple[int, bytes]:
         """Run the installed verify with stdout on a pseudo-terminal; return (exit, output)."""
-        pty = pytest.importorskip("pty")
-        master, slave = pty.openpty()
-        try:
-            proc = subprocess.Popen(
-                [installed_script(), "verify", str(site.shuffled), "--trust", str(site.root),
-                 "--at", T0_ISO],
-                stdout=slave, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
-            )
-        finally:
-            os.close(slave)
-        output = b""
-        deadline = time.monotonic() + 60
-        try:
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([master], [], [], 1)
-                if not ready:
-                    if proc.poll() is not None:
-                        break
-                    continue
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the other side is closed
-                    break
-                if not chunk:
-                    break
-                output += chunk
-        finally:
-            os.close(master)
-        return proc.wait(timeout=60), output
+        return run_on_terminal(
+            [installed_script(), "verify", str(site.shuffled), "--trust", str(site.root),
+             "--at", T0_ISO], env,
+        )
 
     def test_colour_on_a_terminal(self, site: Site) -> None:
         """On a terminal the verdict is coloured."""

@@ -12,13 +12,13 @@ import click
 
 from .audit import inspect, verify
 from .build import build
-from .common import PASSWORD_ENV, ExitCode
+from .common import PASSWORD_ENV, ExitCode, Main
 from .deploy import config, doctor
 
 __all__ = ["PASSWORD_ENV", "ExitCode", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="certchain")
 def main() -> None:
     """Assemble and verify TLS certificate chains."""

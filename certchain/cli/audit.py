@@ -15,21 +15,27 @@ import click
 
 from .. import certbot
 from ..inventory import inspect_material
-from ..load import load_file, load_keys
+from ..load import load_keys
 from ..model import Material, Role
 from ..report import inspect_text, paint, verify_dict, verify_text
 from ..results import Report
-from ..verify import verify_file
+from ..verify import verify_chain, verify_file
 from .common import (
     AT_OPTION,
     AUDIT_HINTS,
     EXIT_CODES_HELP,
     PASSWORD_FILE,
+    QUIET_OPTION,
     BadInput,
     ExitCode,
+    InputFile,
     Judging,
-    colour_for,
+    echo_errors,
+    input_label,
     judging_options,
+    load_input,
+    show_error,
+    style_for,
     user_errors,
     with_password,
 )
@@ -39,52 +45,60 @@ from .common import (
     epilog=EXIT_CODES_HELP.replace("the chain is good", "every file is good"),
     short_help="Audit deployed chained files: every problem, in one run.",
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=InputFile())
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="Check that this private key belongs to the leaf.")
 @PASSWORD_FILE
 @judging_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file, one per line.")
+@QUIET_OPTION
 def verify(
-    files: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
-    judging: Judging, as_json: bool,
+    files: tuple[Path | None, ...], key_path: Path | None, password_file: Path | None,
+    judging: Judging, as_json: bool, quiet: bool,
 ) -> None:
     """
     Audit deployed chained files: everything wrong with each, in one run.
 
     Each FILE is judged as a server would send it: its certificates in the
     order they stand.  Several files are judged one by one, with a summary.
+    '-' reads standard input (openssl s_client -showcerts ... | certchain verify -).
     """
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         keys = with_password(password_file, lambda pw: load_keys(key_path, password=pw))
-    colour = colour_for()
+    style = style_for()
     outcomes: list[bool | None] = []  # None: the file could not be read
     for path in files:
+        label = input_label(path)
 
-        def judge(password: bytes | None, path: Path = path) -> Report:
+        def judge(password: bytes | None, path: Path | None = path) -> Report:
+            if path is None:
+                return verify_chain(load_input(None, password), policy=policy, keys=keys)
             return verify_file(path, policy=policy, keys=keys, password=password)
 
         try:
-            with user_errors():
+            with user_errors(AUDIT_HINTS):
                 report = with_password(password_file, judge)
         except BadInput as exc:
-            exc.show()
+            show_error(exc, as_json=as_json, file=label)
             outcomes.append(None)
             continue
         outcomes.append(report.ok)
         if as_json:
-            click.echo(json.dumps(verify_dict(report, str(path), AUDIT_HINTS)))
+            click.echo(json.dumps(verify_dict(report, label, AUDIT_HINTS)))
+        elif quiet:
+            echo_errors(report.findings, label, AUDIT_HINTS)
         else:
             repair = (
                 _repair_command(path, report, judging, password_file)
-                if report.repairable else None
+                if report.repairable and path is not None else None
             )
             click.echo(verify_text(
-                report, str(path), judging.at, colour=colour, repair=repair, hints=AUDIT_HINTS
+                report, label, judging.at, colour=style.colour, repair=repair,
+                hints=AUDIT_HINTS, width=style.width,
             ))
-    if len(files) > 1:
+    if len(files) > 1 and not quiet:
         good = outcomes.count(True)
         bad = outcomes.count(False)
         unread = outcomes.count(None)
@@ -103,31 +117,50 @@ Exit codes:
   0  every file was read
   2  a file could not be read (bad input or usage)
 """)
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=InputFile())
 @PASSWORD_FILE
 @AT_OPTION
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file, one per line.")
+@QUIET_OPTION
 def inspect(
-    files: tuple[Path, ...], password_file: Path | None, at: datetime | None, as_json: bool,
+    files: tuple[Path | None, ...], password_file: Path | None, at: datetime | None,
+    as_json: bool, quiet: bool,
 ) -> None:
-    """List every certificate and key in FILES, field by field."""
+    """
+    List every certificate and key in FILES, field by field ('-': standard input).
+
+    A key is matched against the certificates of every FILE.  An encrypted
+    key is listed as such when no password is given.
+    """
     when = at or datetime.now(timezone.utc)
-    colour = colour_for()
+    style = style_for()
+    loaded: list[Material | BadInput] = []
     for path in files:
-        with user_errors():
-            material = with_password(password_file, partial(_load, path))
-        items = inspect_material(material, when)
+        try:
+            with user_errors():
+                loaded.append(with_password(password_file, partial(_load, path)))
+        except BadInput as exc:
+            loaded.append(exc)
+    readable = [m for m in loaded if isinstance(m, Material)]
+    for path, material in zip(files, loaded):
+        if isinstance(material, BadInput):
+            show_error(material, as_json=as_json, file=input_label(path))
+            continue
+        others = [m for m in readable if m is not material]
+        items = inspect_material(material, when, others=others)
         if as_json:
-            click.echo(json.dumps({"file": str(path), **items}))
-        else:
+            click.echo(json.dumps({"file": input_label(path), **items}))
+        elif not quiet:
             if len(files) > 1:
-                click.echo(paint(f"== {path}", "bold", colour))
-            click.echo(inspect_text(items, colour=colour), nl=False)
+                click.echo(paint(f"== {input_label(path)}", "bold", style.colour))
+            click.echo(inspect_text(items, colour=style.colour, width=style.width), nl=False)
+    if len(readable) < len(loaded):
+        sys.exit(ExitCode.BAD_INPUT)
 
 
-def _load(path: Path, password: bytes | None) -> Material:
-    return load_file(path, password=password)
+def _load(path: Path | None, password: bytes | None) -> Material:
+    return load_input(path, password, keep_locked=True)
 
 
 def _repair_command(

@@ -25,11 +25,14 @@ from .common import (
     FORMAT_OPTION,
     HINTS,
     PASSWORD_FILE,
+    QUIET_OPTION,
     ExitCode,
     Judging,
     check_format,
     combined_output,
+    echo_errors,
     judging_options,
+    style_for,
     user_errors,
     with_password,
 )
@@ -52,10 +55,11 @@ from .common import (
 @FORMAT_OPTION
 @COMBINED_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@QUIET_OPTION
 def build(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password_file: Path | None,
     judging: Judging, no_root: bool, output: str | None, force: bool, format_name: str,
-    combined: Path | None, as_json: bool,
+    combined: Path | None, as_json: bool, quiet: bool,
 ) -> None:
     """
     Build a verified chained certificate from HOST and the CA files INPUTS.
@@ -82,10 +86,17 @@ def build(
             unread_key=unread,
         )
         written, snippet = _write_result(result, target, force, format_name, combined)
+    key_file = combined if written not in (None, "-") else None
     if as_json:
-        click.echo(json.dumps(build_dict(result, written, snippet, HINTS), indent=2))
+        click.echo(json.dumps(
+            build_dict(result, written, snippet, HINTS, combined=key_file), indent=2
+        ))
+    elif quiet:
+        echo_errors(result.findings, str(host), HINTS, err=target is None)
     else:
-        text = build_text(result, host, written, snippet, format_name, HINTS)
+        style = style_for(err=target is None)
+        text = build_text(result, host, written, snippet, format_name, HINTS,
+                          combined=key_file, colour=style.colour, width=style.width)
         click.echo(text, nl=False, err=target is None)
     if not result.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)

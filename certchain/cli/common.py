@@ -1,32 +1,54 @@
 """
-What every command shares: exit codes, the error funnel, options, passwords.
+What every command shares: exit codes, the error funnel, options, passwords,
+and how the output reaches the terminal.
 
 Library exceptions are translated in one place (:func:`user_errors`) into one
-line on stderr and exit code 2.
+line on stderr and exit code 2 (and, with ``--json``, one JSON object on
+stdout: :class:`Main`).  Output failures and Ctrl-C are handled once, in
+:class:`Main`, for every command.
 """
 
 from __future__ import annotations
 
 import enum
+import errno
 import functools
+import ipaddress
+import json
 import os
+import re
+import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import click
+from click.shell_completion import CompletionItem
 
 from .. import deploy
-from ..errors import CertchainError, KeyRequired, LoadError, PasswordRequired
-from ..findings import Remedy
-from ..model import Chain, LoadedKey
+from ..errors import (
+    AmbiguousLeaf,
+    BadPassword,
+    CertchainError,
+    KeyRequired,
+    LoadError,
+    OutputExistsError,
+    PasswordRequired,
+    TrustStoreError,
+    WriteError,
+)
+from ..findings import Finding, Remedy
+from ..jhconfig import ConfigError
+from ..load import load_file, load_stream
+from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
-from ..report import Hints
-from ..snippets import RENDERERS
+from ..report import Hints, error_dict, error_lines
+from ..snippets import RENDERERS, SnippetError
 from ..trust import certifi_store, store_from_paths
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
@@ -41,8 +63,14 @@ HINTS: Hints = {
     Remedy.GIVE_PASSWORD: f"--password-file FILE or ${PASSWORD_ENV}",
     Remedy.ALLOW_OVERWRITE: "--force replaces it; -o writes elsewhere",
 }
-#: For commands without --no-root (verify, config, doctor): the build that does it.
-AUDIT_HINTS: Hints = {**HINTS, Remedy.LEAVE_OUT_ROOT: "certchain build --no-root"}
+#: For commands without --no-root and -o (verify, config, doctor).
+AUDIT_HINTS: Hints = {
+    **HINTS,
+    Remedy.LEAVE_OUT_ROOT: "certchain build --no-root",
+    Remedy.ALLOW_OVERWRITE: "--force replaces it",
+}
+#: An existing --combined file (build and config): -o names the other output.
+_COMBINED_EXISTS = "--force replaces it; another --combined FILE writes elsewhere"
 
 
 class ExitCode(enum.IntEnum):
@@ -53,21 +81,155 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 2  # unreadable input, bad password, usage error
 
 
+#: Exit status after a closed pipe, as a program killed by SIGPIPE has it (128 + 13).
+EXIT_CLOSED_PIPE = 141
+#: Exit status after Ctrl-C (128 + SIGINT), the shell's convention.
+EXIT_INTERRUPTED = 130
+
+#: ``error.code`` in the --json object of a run that exits 2 (a contract): the
+#: first class in this list that the exception is an instance of.
+ERROR_CODES: tuple[tuple[type[CertchainError], str], ...] = (
+    (PasswordRequired, "password-required"),
+    (BadPassword, "bad-password"),
+    (AmbiguousLeaf, "ambiguous-leaf"),
+    (LoadError, "load-error"),
+    (TrustStoreError, "trust-store-error"),
+    (OutputExistsError, "output-exists"),
+    (WriteError, "write-error"),
+    (KeyRequired, "key-required"),
+    (SnippetError, "snippet-error"),
+    (ConfigError, "config-error"),
+)
+USAGE_ERROR = "usage"  # a click usage error: a bad option, value or argument
+OTHER_ERROR = "error"  # a CertchainError of no class listed above
+
+
 class BadInput(click.ClickException):
-    """A library error shown as one line, exit code 2."""
+    """A library error shown as one line, exit code 2; *code* and *file* for --json."""
 
     exit_code = ExitCode.BAD_INPUT
 
+    def __init__(self, message: str, *, code: str = OTHER_ERROR, file: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.file = file
+
+
+def error_code(exc: CertchainError) -> str:
+    """Return the stable ``error.code`` of *exc* (:data:`ERROR_CODES`)."""
+    return next((code for kind, code in ERROR_CODES if isinstance(exc, kind)), OTHER_ERROR)
+
+
+def _error_file(exc: CertchainError) -> str | None:
+    path = getattr(exc, "path", None)
+    return str(path) if isinstance(path, Path) else None
+
+
+def with_hint(text: str, hint: str | None) -> str:
+    """Return *text* with the front end's spelling of its remedy in parentheses."""
+    return f"{text.removesuffix('.')} ({hint})." if hint else text
+
+
+def bad_input(exc: CertchainError, hints: Hints = HINTS) -> BadInput:
+    """Return *exc* as one line for the user, with its flag hint, code and file."""
+    hint = hints.get(exc.remedy) if exc.remedy is not None else None
+    return BadInput(with_hint(str(exc), hint), code=error_code(exc), file=_error_file(exc))
+
 
 @contextmanager
-def user_errors() -> Iterator[None]:
+def user_errors(hints: Hints = HINTS) -> Iterator[None]:
     """Translate library errors into one clear line and exit code 2."""
     try:
         yield
     except CertchainError as exc:
-        hint = HINTS.get(exc.remedy) if exc.remedy is not None else None
-        text = str(exc)
-        raise BadInput(f"{text.removesuffix('.')} ({hint})." if hint else text) from exc
+        raise bad_input(exc, hints) from exc
+
+
+def show_error(exc: click.ClickException, *, as_json: bool, file: str | None = None) -> None:
+    """
+    Report *exc* for a run that goes on (one file among several): the ``Error:``
+    line on stderr, and with --json its object on stdout (one line).
+    """
+    exc.show()
+    if as_json:
+        click.echo(json.dumps(_error_object(exc, file)))
+
+
+def _error_object(exc: click.ClickException, file: str | None = None) -> dict[str, Any]:
+    if isinstance(exc, BadInput):
+        doc = error_dict(exc.code, exc.format_message(), exc.file or file)
+    else:
+        doc = error_dict(USAGE_ERROR, exc.format_message(), file)
+    return {"file": file, **doc} if file is not None else doc
+
+
+_JSON_FLAG = "certchain.json"
+
+
+class Main(click.Group):
+    """
+    The ``certchain`` group: what every command gets without asking.
+
+    - ``--json`` runs that exit 2 print one JSON object (``ok: false`` and an
+      ``error``) on stdout, usage errors included, so scripts always get JSON;
+    - a closed stdout pipe (``| head -1``) ends the run quietly
+      (:data:`EXIT_CLOSED_PIPE`); a failed write to stdout (a full disk) is
+      one ``Error:`` line and exit 2, never a traceback;
+    - Ctrl-C ends the run with :data:`EXIT_INTERRUPTED` and no message; the
+      atomic writer has removed its temporary file on the way out.
+    """
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[_JSON_FLAG] = "--json" in options
+        return ctx
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if ctx.meta.get(_JSON_FLAG):
+                _echo_quietly(json.dumps(_error_object(exc)))
+            raise
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except click.Abort as exc:  # Ctrl-C at a prompt: click turns it into Abort
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            raise
+        except OSError as exc:
+            # Library code reports file errors as CertchainError; these are
+            # what writing to stdout itself raises.
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _silence_stdout()
+            if exc.errno == errno.EPIPE:
+                raise click.exceptions.Exit(EXIT_CLOSED_PIPE) from None
+            reason = exc.strerror or str(exc)
+            raise BadInput(f"the output cannot be written: {reason}.") from None
+
+
+#: How a write to stdout fails: its reader left, a full disk or quota, a file
+#: too large, an I/O error.
+_OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _echo_quietly(text: str) -> None:
+    """Print *text* on stdout unless stdout itself is what failed."""
+    with suppress(OSError):
+        click.echo(text)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's last flush at exit cannot fail again."""
+    with suppress(AttributeError, OSError, ValueError):  # no real file behind it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
@@ -96,6 +258,107 @@ class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 
         return moment.astimezone(timezone.utc)
 
 
+class Hostname(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """
+    A host name or IP address, as a client would connect to it.
+
+    A URL, a ``host:port``, a path or anything with spaces is refused with the
+    bare name to use: ``https://hub.example.org`` would otherwise be a silent
+    ``hostname-mismatch``.
+    """
+
+    name = "NAME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = str(value)
+        if _is_host(text):
+            return text
+        bare = _bare_host(text)
+        if bare is not None:
+            self.fail(f"{text!r} is not a bare host name: use --hostname {bare}.", param, ctx)
+        self.fail(
+            f"{text!r} is not a host name (a DNS name such as hub.example.org, or an "
+            "IP address).", param, ctx,
+        )
+
+
+# What never stands in a DNS name as typed (IP addresses are checked apart).
+_NOT_IN_A_NAME = re.compile(r"[\s\x00-\x1f\x7f/\\:@?#%\[\](),;'\"<>`|=+&!$~^{}]")
+
+
+def _is_host(text: str) -> bool:
+    """A DNS name (labels, a trailing dot allowed) or an IP address."""
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return True
+    labels = text.removesuffix(".").split(".")
+    return not _NOT_IN_A_NAME.search(text) and all(labels)
+
+
+def _bare_host(text: str) -> str | None:
+    """The host inside a URL, ``host:port``, ``host/path`` or ``user@host``, if any."""
+    if any(c.isspace() for c in text):
+        return None
+    try:
+        host = urlsplit(text if "://" in text else f"//{text}").hostname
+    except ValueError:
+        return None
+    return host if host and host != text and _is_host(host) else None
+
+
+class OutputFile(click.Path):
+    """A file to write, made absolute (every message and snippet names it so); not ``-``."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path:
+        if str(value) == "-":
+            self.fail(
+                "'-' is not a file: this output holds the private key, and standard "
+                "output is no place for it; name a file.", param, ctx,
+            )
+        return cast(Path, super().convert(value, param, ctx)).absolute()
+
+
+class InputFile(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A file to read, or ``-`` for standard input (returned as None)."""
+
+    name = "FILE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | None:
+        # "./-" is the file named "-": only the bare dash means standard input.
+        return None if str(value) == "-" else Path(value)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return [CompletionItem(incomplete, type="file")]
+
+
+def input_label(path: Path | None) -> str:
+    """How reports and JSON name an input: its path as given, ``-`` for standard input."""
+    return "-" if path is None else str(path)
+
+
+def load_input(
+    path: Path | None, password: bytes | None, *, keep_locked: bool = False
+) -> Material:
+    """Load a file, or standard input for None (bounded: :func:`certchain.load.load_stream`)."""
+    if path is None:
+        return load_stream(sys.stdin.buffer, password=password, keep_locked=keep_locked)
+    return load_file(path, password=password, keep_locked=keep_locked)
+
+
 EXIT_CODES_HELP = """
 \b
 Exit codes:
@@ -118,8 +381,12 @@ FORMAT_OPTION = click.option(
     show_default=True, help="Which server's configuration lines to print.",
 )
 COMBINED_OPTION = click.option(
-    "--combined", type=click.Path(path_type=Path),
+    "--combined", type=OutputFile(),
     help="Also write the chain and the key in one file, mode 0600 (HAProxy's crt).",
+)
+QUIET_OPTION = click.option(
+    "-q", "--quiet", is_flag=True,
+    help="Print only the error lines, or nothing (--json output is unchanged).",
 )
 
 
@@ -149,8 +416,8 @@ _JUDGING_OPTIONS = (
                  help="Trust only these anchors (PEM bundle or directory; repeatable) "
                       "instead of certifi's bundle."),
     AT_OPTION,
-    click.option("--hostname", help="Also check that the leaf covers NAME "
-                                    "(DNS name or IP address)."),
+    click.option("--hostname", type=Hostname(),
+                 help="Also check that the leaf covers NAME (DNS name or IP address)."),
     click.option("--strict", is_flag=True,
                  help="Make the strict web-PKI verdict an error, not a warning."),
     click.option("--warn-days", type=click.IntRange(min=0), default=WARN_DAYS,
@@ -223,11 +490,45 @@ def combined_output(
         return deploy.combined_output(path, chain, key, overwrite=force)
     except KeyRequired as exc:
         raise click.UsageError("--combined needs the private key: pass --key FILE.") from exc
+    except OutputExistsError as exc:
+        raise BadInput(
+            with_hint(str(exc), _COMBINED_EXISTS), code=error_code(exc), file=str(exc.path)
+        ) from exc
 
 
 def colour_for(*, err: bool = False) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
     stream = sys.stderr if err else sys.stdout
     return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a report is drawn: colour, and the terminal's width (None: lines kept whole)."""
+
+    colour: bool = False
+    width: int | None = None
+
+
+def style_for(*, err: bool = False) -> Style:
+    """
+    How to draw a report on stdout (or stderr): colour and width only on a terminal.
+
+    On a terminal, no line is wider than it (``shutil.get_terminal_size``,
+    which honours ``$COLUMNS``); piped, lines are kept whole for grep.
+    """
+    stream = sys.stderr if err else sys.stdout
+    width = shutil.get_terminal_size().columns if stream.isatty() else None
+    return Style(colour=colour_for(err=err), width=width)
+
+
+def echo_errors(
+    findings: Sequence[Finding], label: str, hints: Hints, *, err: bool = False
+) -> None:
+    """--quiet: print only the error findings, one line each naming *label*."""
+    style = style_for(err=err)
+    lines = error_lines(findings, label, hints, colour=style.colour, width=style.width)
+    if lines:
+        click.echo("\n".join(lines), err=err)
 
 

@@ -16,7 +16,7 @@ from ..doctor import doctor_config
 from ..findings import Severity, by_severity
 from ..load import find_keys, load_file
 from ..model import Material, UnreadKey
-from ..report import finding_lines, verify_dict, verify_text
+from ..report import combined_line, finding_lines, paint, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
 from ..write import write_file
@@ -26,12 +26,14 @@ from .common import (
     EXIT_CODES_HELP,
     FORMAT_OPTION,
     PASSWORD_FILE,
+    QUIET_OPTION,
     ExitCode,
     Judging,
     check_format,
-    colour_for,
     combined_output,
+    echo_errors,
     judging_options,
+    style_for,
     user_errors,
     with_password,
 )
@@ -51,9 +53,11 @@ from .common import (
                    "(the previous file is kept as FILE.bak).")
 @click.option("--force", is_flag=True,
               help="Print the lines despite chain errors, and replace --combined's file.")
+@QUIET_OPTION
 def config(
     chain_path: Path, key_path: Path | None, password_file: Path | None, judging: Judging,
     format_name: str, combined: Path | None, config_file: Path | None, force: bool,
+    quiet: bool,
 ) -> None:
     """
     Print the configuration lines for an existing chained file CHAIN.
@@ -64,7 +68,7 @@ def config(
     """
     check_format(format_name, combined)
     chain_path = chain_path.absolute()
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         material, keys, unread = with_password(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
@@ -77,20 +81,26 @@ def config(
         trust=judging.trust,
     )
     report = replace(report, findings=by_severity([*refused, *report.findings]))
-    colour = colour_for(err=True)
-    if not report.ok:
-        text = verify_text(report, str(chain_path), judging.at, colour=colour, hints=AUDIT_HINTS)
+    style = style_for(err=True)
+    if quiet:
+        echo_errors(report.findings, str(chain_path), AUDIT_HINTS, err=True)
+    elif not report.ok:
+        text = verify_text(report, str(chain_path), judging.at, colour=style.colour,
+                           hints=AUDIT_HINTS, width=style.width)
         click.echo(text, err=True)
     else:
         warnings = [f for f in report.findings if f.severity is Severity.WARNING]
-        lines = finding_lines(warnings, AUDIT_HINTS, colour=colour)
-        click.echo("\n".join([f"{chain_path}: verified.", *lines]), err=True)
+        lines = finding_lines(warnings, AUDIT_HINTS, colour=style.colour, width=style.width)
+        verified = f"{chain_path}: {paint('verified', 'green', style.colour)}."
+        click.echo("\n".join([verified, *lines]), err=True)
     if not report.ok and not force:
-        click.echo("No configuration printed: fix the errors above, or pass --force.", err=True)
+        if not quiet:
+            click.echo("No configuration printed: fix the errors above, or pass --force.",
+                       err=True)
         sys.exit(ExitCode.CHAIN_PROBLEM)
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         # Render and plan first: a refusal must leave no file behind.
-        files = served_files(chain_path, report.key, combined=combined and combined.absolute())
+        files = served_files(chain_path, report.key, combined=combined)
         snippet = render(format_name, files)
         if refused and (config_file is not None or combined is not None):
             click.echo("Nothing was written: the server cannot load these files.", err=True)
@@ -99,8 +109,12 @@ def config(
         pair = combined_output(combined, report.chain, report.key, force)
         if pair is not None:
             write_file(*pair, overwrite=force, mode=0o600)
+            if not quiet:
+                click.echo(combined_line(pair[0]), err=True)
         if edit is not None:
-            click.echo(apply_config_edit(edit), err=True)
+            done = apply_config_edit(edit)
+            if not quiet:
+                click.echo(done, err=True)
     click.echo(snippet, nl=False)
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
@@ -115,7 +129,10 @@ def config(
 @PASSWORD_FILE
 @judging_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_json: bool) -> None:
+@QUIET_OPTION
+def doctor(
+    config_file: Path, password_file: Path | None, judging: Judging, as_json: bool, quiet: bool,
+) -> None:
     """
     Check a JupyterHub configuration (default: ./jupyterhub_config.py).
 
@@ -124,16 +141,20 @@ def doctor(config_file: Path, password_file: Path | None, judging: Judging, as_j
     troubleshooting page warns about.  Without --hostname, the chain is
     checked for the host of c.JupyterHub.bind_url when it names one.
     """
-    with user_errors():
+    with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         report = with_password(password_file, lambda pw: doctor_config(
             config_file, policy=policy, password=pw, trust=judging.trust
         ))
     if as_json:
         click.echo(json.dumps(verify_dict(report, str(config_file), AUDIT_HINTS)))
+    elif quiet:
+        echo_errors(report.findings, str(config_file), AUDIT_HINTS)
     else:
+        style = style_for()
         click.echo(verify_text(
-            report, str(config_file), judging.at, colour=colour_for(), hints=AUDIT_HINTS
+            report, str(config_file), judging.at, colour=style.colour, hints=AUDIT_HINTS,
+            width=style.width,
         ))
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
