@@ -32,7 +32,7 @@ from .graph import CertPool, Search, build_chains
 from .inventory import inspect_material
 from .jhconfig import ConfigError, parse_settings, set_ssl
 from .keys import key_matches
-from .load import load_bytes, load_file, load_files, load_keys, sibling_key
+from .load import find_keys, load_bytes, load_file, load_files, sibling_key
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
 from .policy import Policy
 from .results import BuildResult, Report
@@ -87,13 +87,13 @@ __all__ = [
     "combined_output",
     "deployed_leaf",
     "doctor_config",
+    "find_keys",
     "inspect_material",
     "jupyterhub",
     "key_matches",
     "load_bytes",
     "load_file",
     "load_files",
-    "load_keys",
     "parse_settings",
     "pedantic_objections",
     "pick_leaf",

@@ -24,7 +24,7 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .model import LoadedCert, Material, Role, UnreadKey, fingerprint
+from .model import LoadedCert, LockedKey, Material, Role, fingerprint
 from .names import name_key
 from .policy import Policy
 from .results import BuildResult
@@ -39,7 +39,6 @@ def build_chain(
     policy: Policy,
     keys: Material | None = None,
     include_root: bool = True,
-    unread_key: UnreadKey | None = None,
 ) -> BuildResult:
     """
     Order the certificates from the leaf in *host* up to a trust anchor.
@@ -50,11 +49,11 @@ def build_chain(
             issue, and the others join the candidates.
         candidates: every other input; any order, duplicates allowed.
         policy: the trust anchors, the time and the rules to judge by.
-        keys: the private keys the user named; when None, the keys found in
-            *host* and *candidates* are tried.
+        keys: the private keys the user named or that were found beside the
+            host file (a key left closed, ``keys.locked``, is named in the
+            ``no-key`` warning); when None, the keys found in *host* and
+            *candidates* are tried.
         include_root: whether the output keeps the self-signed root.
-        unread_key: a key file found beside the host file that could not be
-            opened (encrypted): named in the ``no-key`` warning.
 
     Raises:
         LoadError: *host* holds no certificate.
@@ -69,7 +68,7 @@ def build_chain(
     judged = assess(leaf, [c.cert for c in certs], policy, keys=at_hand.keys)
     found = list(judged.findings)
     if not at_hand.keys:
-        found.append(_no_key(judged.names[0], unread_key))
+        found.append(_no_key(judged.names[0], next(iter(at_hand.locked), None)))
     roles = judged.roles
     if judged.complete and include_root and len(judged.path) > 1 and roles[-1] is Role.ROOT:
         found.append(Finding(
@@ -185,20 +184,20 @@ def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
     return found
 
 
-def _no_key(leaf: CertName, unread: UnreadKey | None) -> Finding:
-    if unread is None:
+def _no_key(leaf: CertName, locked: LockedKey | None) -> Finding:
+    if locked is None:
         return Finding(
             Code.NO_KEY, Severity.WARNING,
             f"No private key was found, so it is not known whether one matches "
             f"{leaf}: give the key.", 0, Remedy.GIVE_KEY,
         )
     why = (
-        "the password given does not open it" if unread.wrong_password
+        "the password given does not open it" if locked.wrong_password
         else "it is encrypted and no password was given"
     )
     return Finding(
         Code.NO_KEY, Severity.WARNING,
-        f"The key file {unread.path} was found beside the host certificate, but {why}, "
+        f"The key file {locked.source.path} was found beside the host certificate, but {why}, "
         f"so it is not known whether it matches {leaf}: give its password.",
         0, Remedy.GIVE_PASSWORD,
     )

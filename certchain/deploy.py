@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import KeyRequired, LoadError, OutputExistsError
 from .findings import Code, Finding, Severity
 from .jhconfig import set_ssl
-from .model import Chain, Format, LoadedKey, Material, UnreadKey
+from .model import Chain, Format, LoadedKey, LockedKey, Material
 from .pfx import needs_legacy
 from .snippets import NO_KEY_NOTE, ServedFiles
 from .write import combined_pem, update_file
@@ -167,18 +167,18 @@ def key_file_problem(
 
 
 def encrypted_key(
-    path: Path, unread: UnreadKey | None = None, *, consequence: str = SERVER_CANNOT_ASK
+    path: Path, locked: LockedKey | None = None, *, consequence: str = SERVER_CANNOT_ASK
 ) -> Finding:
     """
     Return the ``key-encrypted`` error for the key file *path*.
 
-    *unread*: the key was found beside the chain and could not be opened,
+    *locked*: the key was found beside the chain and could not be opened,
     so whether it matches is not known either.
     """
     why = ""
-    if unread is not None:
+    if locked is not None:
         why = (
-            " (the password given does not open it" if unread.wrong_password
+            " (the password given does not open it" if locked.wrong_password
             else " (no password was given"
         ) + ", so whether it matches is not known)"
     return Finding(
@@ -191,13 +191,13 @@ def encrypted_key(
 
 def unreadable_files(
     chain: Path, material: Material, key: LoadedKey | None, *, format_name: str = "jupyterhub",
-    unread: UnreadKey | None = None, trust: Sequence[Path] = (),
+    locked: LockedKey | None = None, trust: Sequence[Path] = (),
 ) -> tuple[Finding, ...]:
     """
     Return why a server cannot load the files *format_name*'s lines would name.
 
     *chain* holds *material*; *key* is the key those lines name (the one
-    that matches the leaf), *unread* a key file found beside *chain* that
+    that matches the leaf), *locked* a key file found beside *chain* that
     could not be opened.  HAProxy's lines name the combined file, which
     certchain writes itself: nothing to refuse there.
     """
@@ -208,8 +208,8 @@ def unreadable_files(
         found.append(key_file_problem(
             key.source.path, key.source.format, encrypted=key.encrypted
         ))
-    elif unread is not None:
-        found.append(encrypted_key(unread.path, unread))
+    elif locked is not None and locked.source.path is not None:
+        found.append(encrypted_key(locked.source.path, locked))
     return tuple(f for f in found if f is not None)
 
 

@@ -25,16 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .errors import BadPassword, LoadError, PasswordRequired
-from .model import (
-    Format,
-    LoadedCert,
-    LoadedKey,
-    LockedKey,
-    Material,
-    PrivateKey,
-    Source,
-    UnreadKey,
-)
+from .model import Format, LoadedCert, LoadedKey, LockedKey, Material, PrivateKey, Source
 
 #: How messages name what was read from standard input.
 STDIN = Path("<stdin>")
@@ -512,7 +503,7 @@ def sibling_key(path: Path) -> Path | None:
 def find_keys(
     named: Path | None, *, password: bytes | None = None, found: Material | None = None,
     beside: Path | None = None, skip: Sequence[Path] = (), ask: bool = False,
-) -> tuple[Material | None, UnreadKey | None]:
+) -> Material | None:
     """
     Return the private keys to check against a leaf, read from files.
 
@@ -522,8 +513,9 @@ def find_keys(
     (already read as an input); else None.
 
     A key file found beside *beside* that is encrypted, without a password
-    or with one that does not open it, is returned as the second item rather
-    than raised: the user did not ask for it, so it must not stop the run.
+    or with one that does not open it, comes back closed
+    (``Material.locked``) rather than raised: the user did not ask for it,
+    so it must not stop the run.
 
     Args:
         ask: raise :class:`PasswordRequired` for such a file when no
@@ -537,40 +529,19 @@ def find_keys(
         keys = load_file(named, password=password)
         if not keys.keys:
             raise LoadError(named, "holds no private key (given as the key).")
-        return keys, None
+        return keys
     if (found is not None and found.keys) or beside is None:
-        return None, None
+        return None
     sibling = sibling_key(beside)
     if sibling is None or sibling in skip:
-        return None, None
+        return None
     try:
-        return load_file(sibling, password=password), None
+        return load_file(sibling, password=password, keep_locked=not ask)
     except PasswordRequired:
-        if ask:
-            raise
-        return None, UnreadKey(sibling, wrong_password=False)
+        raise  # asked for: the front end prompts
     except BadPassword:
-        return None, UnreadKey(sibling, wrong_password=True)
+        return Material(locked=(LockedKey(Source(sibling, 0, Format.PEM), True),))
 
-
-def load_keys(
-    named: Path | None, *, password: bytes | None = None, found: Material | None = None,
-    beside: Path | None = None, skip: Sequence[Path] = (),
-) -> Material | None:
-    """
-    Return the private keys to check against a leaf, as :func:`find_keys` does.
-
-    Raises:
-        LoadError: the named file holds no private key, or a file cannot be read.
-        PasswordRequired, BadPassword: a key file needs a (right) password,
-            whether named or found beside *beside*.
-    """
-    keys, unread = find_keys(
-        named, password=password, found=found, beside=beside, skip=skip, ask=True
-    )
-    if unread is not None:
-        raise BadPassword(unread.path) if unread.wrong_password else PasswordRequired(unread.path)
-    return keys
 
 
 def is_pkcs12(data: bytes) -> bool:

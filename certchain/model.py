@@ -92,9 +92,10 @@ class LoadedKey:
 
 @dataclass(frozen=True, slots=True)
 class LockedKey:
-    """An encrypted private key that was not opened (no password): only where it is."""
+    """An encrypted private key that was not opened: only where it is."""
 
     source: Source
+    wrong_password: bool = False  # False: no password was given
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +150,3 @@ def serial_number(cert: x509.Certificate) -> int:
         # callers report that themselves.
         warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
         return cert.serial_number
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadKey:
-    """A key file certchain found by itself (the user did not name it) but could not open."""
-
-    path: Path
-    wrong_password: bool  # False: it is encrypted and no password was given

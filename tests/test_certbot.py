@@ -29,8 +29,8 @@ from certchain.certbot import Lineage, lineage, preferred_chain, renew_command
 from certchain.cli import PASSWORD_ENV, ExitCode, main
 from certchain.errors import BadPassword, PasswordRequired
 from certchain.findings import Code, Remedy, Severity
-from certchain.load import find_keys, load_keys, sibling_key
-from certchain.model import UnreadKey
+from certchain.load import find_keys, sibling_key
+from certchain.model import Format, LockedKey, Material, Source
 
 PASSWORD = "correct-horse-7731"
 
@@ -323,10 +323,12 @@ class TestEncryptedSibling:
 
 
 class TestEncryptedSiblingLibrary:
-    def test_find_keys_returns_unread(self, locked: Locked) -> None:
-        """find_keys returns an encrypted sibling as unread: no password, or a wrong one."""
-        assert (None, UnreadKey(locked.key, False)) == find_keys(None, beside=locked.host)
-        assert (None, UnreadKey(locked.key, True)) == find_keys(
+    def test_find_keys_returns_the_sibling_closed(self, locked: Locked) -> None:
+        """find_keys returns an encrypted sibling closed: no password, or a wrong one."""
+        closed = LockedKey(Source(locked.key, 0, Format.PEM))
+        assert Material(locked=(closed,)) == find_keys(None, beside=locked.host)
+        wrong = LockedKey(Source(locked.key, 0, Format.PEM), wrong_password=True)
+        assert Material(locked=(wrong,)) == find_keys(
             None, password=b"wrong", beside=locked.host
         )
 
@@ -335,18 +337,18 @@ class TestEncryptedSiblingLibrary:
         with pytest.raises(PasswordRequired):
             find_keys(None, beside=locked.host, ask=True)
 
-    def test_load_keys_keeps_raising(self, locked: Locked) -> None:
-        """load_keys raises for an encrypted sibling, as it always did."""
+    def test_a_named_key_still_raises(self, locked: Locked) -> None:
+        """A key the user named must open: find_keys raises for it, never keeps it closed."""
         with pytest.raises(PasswordRequired):
-            load_keys(None, beside=locked.host)
+            find_keys(locked.key)
         with pytest.raises(BadPassword):
-            load_keys(None, password=b"wrong", beside=locked.host)
+            find_keys(locked.key, password=b"wrong")
 
     def test_build_chain_names_the_unread_key(self, locked: Locked) -> None:
         """build_chain's no-key warning names the unread key and asks for its password."""
         result = build_chain(
             load_file(locked.host), load_file(locked.inter), policy=policy(locked.root),
-            unread_key=UnreadKey(locked.key, False),
+            keys=find_keys(None, beside=locked.host),
         )
 
         assert result.ok

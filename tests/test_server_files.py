@@ -40,7 +40,7 @@ from certchain.deploy import (
 )
 from certchain.doctor import doctor_config
 from certchain.findings import Code, Severity
-from certchain.model import Format, UnreadKey
+from certchain.model import Format, LockedKey, Source
 from certchain.pfx import LEGACY_ALGORITHMS, encryption_algorithms, needs_legacy
 
 PASSWORD = "correct-horse-7731"
@@ -631,16 +631,16 @@ class TestDeployLibrary:
         both = site.folder / "both.pem"
         both.write_bytes(site.chained.read_bytes() + site.hier.leaf.key_pem)
         material = load_file(both)
-        unread = UnreadKey(site.folder / "enc.key", wrong_password=True)
+        closed = LockedKey(Source(site.folder / "enc.key", 0, Format.PEM), wrong_password=True)
 
-        found = unreadable_files(both, material, None, unread=unread)
+        found = unreadable_files(both, material, None, locked=closed)
         assert [Code.UNREADABLE_BY_SERVER, Code.KEY_ENCRYPTED] == [f.code for f in found]
         assert "the password given does not open it" in found[1].message
         assert () == unreadable_files(both, material, material.keys[0], format_name="haproxy")
 
     def test_encrypted_key_message(self, tmp_path: Path) -> None:
         """encrypted_key names the key, why it is unread, and the openssl command."""
-        found = encrypted_key(tmp_path / "k.key", UnreadKey(tmp_path / "k.key", False))
+        found = encrypted_key(tmp_path / "k.key", LockedKey(Source(tmp_path / "k.key", 0, Format.PEM)))
 
         assert "no password was given" in found.message
         assert f"openssl pkey -in {tmp_path}/k.key -out host.key" in found.message

@@ -15,7 +15,7 @@ import click
 
 from .. import certbot
 from ..inventory import inspect_material
-from ..load import load_keys
+from ..load import find_keys
 from ..model import Material, Role
 from ..report import inspect_text, paint, verify_dict, verify_text
 from ..results import Report
@@ -66,7 +66,7 @@ def verify(
     """
     with user_errors(AUDIT_HINTS):
         policy = judging.policy()
-        keys = with_password(password_file, lambda pw: load_keys(key_path, password=pw))
+        keys = with_password(password_file, lambda pw: find_keys(key_path, password=pw))
     style = style_for()
     outcomes: list[bool | None] = []  # None: the file could not be read
     for path in files:

@@ -14,7 +14,7 @@ from ..build import build_chain
 from ..deploy import served_files
 from ..errors import OutputExistsError
 from ..load import find_keys, load_file, load_files
-from ..model import Material, UnreadKey
+from ..model import Material
 from ..report import build_dict, build_text
 from ..results import BuildResult
 from ..snippets import render
@@ -74,7 +74,7 @@ def build(
     target = None if output == "-" else Path(output or _default_output(host)).absolute()
     with user_errors():
         policy = judging.policy()
-        host_material, others, keys, unread = with_password(
+        host_material, others, keys = with_password(
             password_file, lambda pw: _load_inputs(host, inputs, key_path, pw)
         )
         # Refused before any work, but after the inputs: a missing input is
@@ -83,7 +83,6 @@ def build(
             raise OutputExistsError(target)
         result = build_chain(
             host_material, others, policy=policy, keys=keys, include_root=not no_root,
-            unread_key=unread,
         )
         written, snippet = _write_result(result, target, force, format_name, combined)
     key_file = combined if written not in (None, "-") else None
@@ -108,17 +107,17 @@ def _default_output(host: Path) -> Path:
 
 def _load_inputs(
     host: Path, inputs: tuple[Path, ...], key_path: Path | None, password: bytes | None
-) -> tuple[Material, Material, Material | None, UnreadKey | None]:
+) -> tuple[Material, Material, Material | None]:
     host_material = load_file(host, password=password)
     others = load_files(inputs, password=password)
     found = Material.merge([host_material, others])
     # A key found beside HOST that is encrypted: asked for on a terminal,
     # else a finding; the user did not name it, so it never stops the build.
-    keys, unread = find_keys(
+    keys = find_keys(
         key_path, password=password, found=found, beside=host, skip=inputs,
         ask=sys.stdin.isatty(),
     )
-    return host_material, others, keys, unread
+    return host_material, others, keys
 
 
 def _write_result(

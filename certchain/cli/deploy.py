@@ -15,7 +15,7 @@ from ..deploy import apply_config_edit, plan_config_edit, served_files, unreadab
 from ..doctor import doctor_config
 from ..findings import Severity, by_severity
 from ..load import find_keys, load_file
-from ..model import Material, UnreadKey
+from ..model import Material
 from ..report import combined_line, finding_lines, paint, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
@@ -70,14 +70,15 @@ def config(
     chain_path = chain_path.absolute()
     with user_errors(AUDIT_HINTS):
         policy = judging.policy()
-        material, keys, unread = with_password(
+        material, keys = with_password(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
     # Files the server cannot load as they are: errors, and nothing is
     # written even with --force.
     refused = unreadable_files(
-        chain_path, material, report.key, format_name=format_name, unread=unread,
+        chain_path, material, report.key, format_name=format_name,
+        locked=next(iter(keys.locked), None) if keys is not None else None,
         trust=judging.trust,
     )
     report = replace(report, findings=by_severity([*refused, *report.findings]))
@@ -162,11 +163,11 @@ def doctor(
 
 def _load_inputs(
     chain_path: Path, key_path: Path | None, password: bytes | None
-) -> tuple[Material, Material | None, UnreadKey | None]:
+) -> tuple[Material, Material | None]:
     material = load_file(chain_path, password=password)
     # An encrypted key found beside CHAIN: asked for on a terminal, else a finding.
-    keys, unread = find_keys(
+    keys = find_keys(
         key_path, password=password, found=material, beside=chain_path,
         ask=sys.stdin.isatty(),
     )
-    return material, keys, unread
+    return material, keys
