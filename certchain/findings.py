@@ -114,6 +114,7 @@ class Remedy(enum.Enum):
     FIX_HOSTNAME = "fix-hostname"  # ask for the name the leaf covers
     GIVE_PASSWORD = "give-password"  # the password of an encrypted key or PKCS#12 file
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
+    ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
 
 
 @dataclass(frozen=True, slots=True)
