@@ -24,6 +24,7 @@ from .jhconfig import Setting, parse_settings
 from .load import load_file
 from .model import Material
 from .policy import Policy
+from .proof import prove_served
 from .results import Report
 from .served import assess_served
 
@@ -82,9 +83,14 @@ def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None
                 Code.FILE_UNREADABLE, Severity.ERROR,
                 f"c.JupyterHub.ssl_cert: {exc}",
             ))
+    loaded = report is not None and keys is not None
     if report is None:
         report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
-    return replace(report, findings=by_severity([*found, *report.findings]), source=config)
+    report = replace(report, findings=by_severity([*found, *report.findings]), source=config)
+    if loaded and cert_path is not None and key_path is not None:
+        # The second proof: the files as the server will load them.
+        report = prove_served(report, policy, cert_path, key_path)
+    return report
 
 
 def _path_setting(

@@ -98,6 +98,9 @@ class Code(enum.Enum):
     # A check was given up at its limit (name constraints: too many name
     # checks for one path), so the chain cannot be judged and is refused.
     LIMIT_REACHED = "limit-reached"
+    # Python's ssl (OpenSSL), loading the chain and key as a server does or in
+    # a handshake with a client that trusts only the chain's root, refuses it.
+    SERVER_REFUSES = "server-refuses"
 
 
 class Remedy(enum.Enum):

@@ -15,6 +15,7 @@ from ..doctor import doctor_config
 from ..findings import Severity
 from ..load import load_file, load_keys
 from ..model import Material
+from ..proof import prove_served, server_key_file
 from ..report import finding_lines, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
@@ -69,6 +70,7 @@ def config(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
+        report = prove_served(report, policy, chain_path, server_key_file(report.key))
     colour = colour_for(err=True)
     if not report.ok:
         text = verify_text(report, str(chain_path), judging.at, colour=colour, hints=AUDIT_HINTS)
