@@ -327,8 +327,11 @@ def _weakness(chain: Chain, index: int, name: CertName, allow_weak: bool) -> lis
     # Allowed (--allow-weak), they are warnings, as they were.
     cert = chain[index]
     found: list[Finding] = []
-    is_root = index == len(chain) - 1 and index > 0 and is_self_signed(cert)
-    # A root's own signature is never checked by clients; only links count.
+    # A self-signed root's own signature is checked by no one: OpenSSL's
+    # server skips it when loading (EXFLAG_SS) and a client trusts it as it
+    # is.  Any other certificate's signature counts, a --trust intermediate's
+    # too: the server checks it when it loads the chained file.
+    is_root = index == len(chain) - 1 and is_self_signed(cert)
     if not is_root:
         try:
             algorithm = cert.signature_hash_algorithm

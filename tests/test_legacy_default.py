@@ -325,3 +325,53 @@ class TestDefaults:
         assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
         assert "certchain build can repair this file" in result.stdout
         assert "--allow-weak" in result.stdout.split("repair this file:")[1]
+
+
+class TestWhichSignaturesCount:
+    def _build(self, runner: CliRunner, folder: Path, leaf: Issued, anchor: Issued,
+               *extra: str) -> Result:
+        folder.mkdir()
+        host = leaf.write(folder / "hub.crt")
+        (folder / "hub.key").write_bytes(leaf.key_pem)
+        trusted = anchor.write(folder / "anchor.crt")
+        return runner.invoke(main, [
+            "build", str(host), str(trusted), "--trust", str(trusted), "--at", T0_ISO,
+            "--json", *extra,
+        ])
+
+    def test_self_signed_leaf_signature_does_not_count(
+        self, runner: CliRunner, tmp_path: Path
+    ) -> None:
+        """A lone self-signed SHA-1 leaf: no one checks its own signature, and the stack agrees."""
+        pki = PKI()
+        key = new_key()
+        leaf = pki.issue(
+            x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, HOST)]), key, None,
+            ca=False, san=[x509.DNSName(HOST)], hash_alg=hashes.SHA1(),
+        )
+
+        result = self._build(runner, tmp_path / "self", leaf, leaf)
+
+        assert result.exit_code == ExitCode.OK, result.output
+        assert "weak-signature" not in {f["code"] for f in findings(result)}
+        assert "server-refuses" not in {f["code"] for f in findings(result)}
+
+    def test_sha1_intermediate_given_as_anchor_counts(
+        self, runner: CliRunner, tmp_path: Path
+    ) -> None:
+        """A SHA-1 signed intermediate trusted with --trust is still weak: the server loads it."""
+        pki = PKI()
+        root = pki.root("Unseen Root")
+        inter = pki.intermediate(root, "SHA1 Anchor CA", hash_alg=hashes.SHA1())
+        leaf = pki.leaf(inter, HOST)
+
+        refused = self._build(runner, tmp_path / "default", leaf, inter)
+        allowed = self._build(runner, tmp_path / "allowed", leaf, inter, "--allow-weak")
+
+        assert refused.exit_code == ExitCode.CHAIN_PROBLEM, refused.output
+        assert [(f["code"], f["cert"]) for f in findings(refused) if f["severity"] == "error"] == [
+            ("weak-signature", 1), ("server-refuses", None)
+        ]
+        assert "CA_MD_TOO_WEAK" in str(findings(refused)[1]["message"])
+        assert allowed.exit_code == ExitCode.OK, allowed.output
+        assert severities(allowed, "server-refuses") == ["warning"]
