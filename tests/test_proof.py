@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from pki import PKI, T0, T0_ISO, Hierarchy, Issued, key_pem, new_key
 
 from certchain import doctor_config, load_bytes, proof, rules
@@ -681,18 +681,21 @@ class TestConfigCli:
         assert "server-refuses" in result.stderr
         assert "CA_MD_TOO_WEAK" in result.stderr
 
-    @pytest.mark.parametrize("encoding", ["der", "p7b"])
+    @pytest.mark.parametrize("encoding", ["der", "p7b", "pfx"])
     def test_certificate_file_a_server_cannot_read(
         self, runner: CliRunner, tmp_path: Path, chain3: Hierarchy, encoding: str
     ) -> None:
-        """A DER or PKCS#7 file that certchain reads but a server cannot: exit 1, no lines."""
+        """A DER, PKCS#7 or PKCS#12 file that certchain reads but a server cannot: exit 1."""
         leaf = PKI().leaf(chain3.root, HOST)  # issued by the root: no intermediate to order
         case = write_case(tmp_path / encoding, leaf, chain3.intermediate, chain3.root)
         served = case.folder / f"hub.{encoding}"
-        served.write_bytes(
-            leaf.cert.public_bytes(serialization.Encoding.DER) if encoding == "der"
-            else pkcs7.serialize_certificates([leaf.cert], serialization.Encoding.PEM)
-        )
+        served.write_bytes({
+            "der": lambda: leaf.cert.public_bytes(serialization.Encoding.DER),
+            "p7b": lambda: pkcs7.serialize_certificates([leaf.cert], serialization.Encoding.PEM),
+            "pfx": lambda: pkcs12.serialize_key_and_certificates(
+                b"hub", leaf.key, leaf.cert, None, serialization.NoEncryption()
+            ),
+        }[encoding]())
 
         result = case.config(runner, served)
 
@@ -714,6 +717,23 @@ class TestDoctorCli:
         assert result.exit_code == ExitCode.OK, result.output
         assert "server-refuses" not in findings_of(result)
         assert handshakes == [None]
+
+    def test_der_key_file_is_refused(self, runner: CliRunner, good: Case) -> None:
+        """A DER ssl_key, which certchain reads but a server cannot: server-refuses names it."""
+        good.chained.write_bytes(good.host.read_bytes() + good.inter.read_bytes())
+        key = load_bytes(good.key.read_bytes()).keys[0].key
+        good.key.write_bytes(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ))
+
+        result = good.doctor(runner, good.chained)
+
+        assert result.exit_code == ExitCode.CHAIN_PROBLEM, result.output
+        assert findings_of(result)["server-refuses"] == "error"
+        assert f"cannot read {good.key} as a server's key file" in message_of(
+            result, "server-refuses"
+        )
 
     def test_refused_files_exit_1(self, runner: CliRunner, sha1: Case, rule_gap: None) -> None:
         """The stack refuses the configured files: server-refuses, exit 1."""
