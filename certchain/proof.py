@@ -393,7 +393,9 @@ def _as_file(data: bytes, name: str) -> Iterator[str]:
     if _MEMFD:
         fd = os.memfd_create(f"certchain-{name}", os.MFD_CLOEXEC)
         try:
-            os.write(fd, data)
+            rest = memoryview(data)
+            while rest:  # os.write may write less than asked
+                rest = rest[os.write(fd, rest):]
             yield f"/proc/self/fd/{fd}"
         finally:
             os.close(fd)
