@@ -35,6 +35,7 @@ from .keys import key_matches
 from .load import find_keys, load_bytes, load_file, load_files, sibling_key
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
 from .policy import Policy
+from .proof import Proof, Refusal, prove_build, prove_chain, prove_files, prove_pem, prove_served
 from .results import BuildResult, Report
 from .served import assess_served
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
@@ -66,6 +67,8 @@ __all__ = [
     "OutputExistsError",
     "PasswordRequired",
     "Policy",
+    "Proof",
+    "Refusal",
     "Remedy",
     "Report",
     "Role",
@@ -98,6 +101,11 @@ __all__ = [
     "pedantic_objections",
     "pick_leaf",
     "plan_config_edit",
+    "prove_build",
+    "prove_chain",
+    "prove_files",
+    "prove_pem",
+    "prove_served",
     "render",
     "served_files",
     "set_ssl",

@@ -25,6 +25,7 @@ from .jhconfig import Setting, parse_settings
 from .load import is_pkcs12, load_file
 from .model import Format, Material
 from .policy import Policy
+from .proof import prove_served
 from .results import Report
 from .served import assess_served
 
@@ -99,9 +100,17 @@ def doctor_config(
                 cert_path, chain_material, setting="c.JupyterHub.ssl_cert", trust=trust
             )
             found += [problem] if problem is not None else []
+    # The proof below needs both files loaded, in a form a server reads
+    # (an unreadable one is already an error that says how to convert it).
+    unloadable = {Code.UNREADABLE_BY_SERVER, Code.KEY_ENCRYPTED} & {f.code for f in found}
+    loaded = report is not None and keys is not None and not unloadable
     if report is None:
         report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
-    return replace(report, findings=by_severity([*found, *report.findings]), source=config)
+    report = replace(report, findings=by_severity([*found, *report.findings]), source=config)
+    if loaded and cert_path is not None and key_path is not None:
+        # The second proof: the files as the server will load them.
+        report = prove_served(report, policy, cert_path, key_path)
+    return report
 
 
 def _path_setting(

@@ -107,6 +107,9 @@ class Code(enum.Enum):
     # certificate that cannot serve TLS (replacing that key-usage error), or
     # an intermediate that names no host.
     NO_LEAF = "no-leaf"
+    # Python's ssl (OpenSSL), loading the chain and key as a server does or in
+    # a handshake with a client that trusts only the chain's root, refuses it.
+    SERVER_REFUSES = "server-refuses"
 
 
 class Remedy(enum.Enum):
@@ -123,6 +126,7 @@ class Remedy(enum.Enum):
     FIX_HOSTNAME = "fix-hostname"  # ask for the name the leaf covers
     GIVE_PASSWORD = "give-password"  # the password of an encrypted key or PKCS#12 file
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
+    ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ class Policy:
     # 6.1 and cryptography's max_chain_depth count them (self-issued ones do
     # not count, nor does the anchor).  None: only the search's own limit.
     max_intermediates: int | None = None
-    # Legacy algorithms (SHA-1 or MD5 signatures, small keys) are warnings
-    # when allowed, errors when not.
-    allow_weak: bool = True
+    # Legacy algorithms (SHA-1 or MD5 signatures below the trust anchor, RSA
+    # or DSA keys under 2048 bits, EC keys under 256 bits, a DSA leaf) are
+    # errors, as OpenSSL 3 at its default security level refuses them; allowed,
+    # they are warnings, for the legacy systems that still accept them.
+    allow_weak: bool = False

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
 from . import extensions
 from .certs import is_self_issued, is_self_signed, oid_name
-from .findings import CertName, Code, Finding, Severity, sentence
+from .findings import CertName, Code, Finding, Remedy, Severity, sentence
 from .keys import weak_key_reason
 from .model import Chain
 from .names import (
@@ -317,28 +318,66 @@ def _critical_extensions(cert: x509.Certificate, name: CertName) -> list[Finding
 
 
 def _weakness(chain: Chain, index: int, name: CertName, allow_weak: bool) -> list[Finding]:
+    # OpenSSL 3 at Python's security level (2) refuses these: a server will
+    # not load the chain (CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL)
+    # and a client rejects it ("CA signature digest algorithm too weak").  It
+    # checks the signature of every certificate but the trust anchor, and the
+    # key of every one (check_auth_level in crypto/x509/x509_vfy.c); SHA-1 and
+    # MD5 count under 80 bits since OpenSSL 3.0, so level 1 refuses them too.
+    # Allowed (--allow-weak), they are warnings, as they were.
     cert = chain[index]
-    severity = Severity.WARNING if allow_weak else Severity.ERROR
     found: list[Finding] = []
-    is_root = index == len(chain) - 1 and index > 0 and is_self_signed(cert)
-    # A root's own signature is never checked by clients; only links count.
+    # A self-signed root's own signature is checked by no one: OpenSSL's
+    # server skips it when loading (EXFLAG_SS) and a client trusts it as it
+    # is.  Any other certificate's signature counts, a --trust intermediate's
+    # too: the server checks it when it loads the chained file.
+    is_root = index == len(chain) - 1 and is_self_signed(cert)
     if not is_root:
         try:
             algorithm = cert.signature_hash_algorithm
         except Exception:  # an algorithm cryptography does not know
             algorithm = None
         if isinstance(algorithm, _WEAK_HASHES):
-            found.append(Finding(
-                Code.WEAK_SIGNATURE, severity,
-                f"{sentence(name.text)} is signed with {algorithm.name.upper()}, which "
-                "current clients refuse: ask the issuer for a SHA-256 certificate.",
-                name.position,
+            shown = algorithm.name.upper()
+            found.append(_weak(
+                Code.WEAK_SIGNATURE, name, allow_weak,
+                f"is signed with {shown}, which current clients refuse: ask the issuer for "
+                "a SHA-256 certificate.",
+                f"is signed with {shown}, which current TLS servers and clients refuse "
+                "(OpenSSL 3 from security level 1 on, Python's ssl among them): ask the "
+                "issuer for a SHA-256 certificate",
             ))
-    weak = weak_key_reason(cert.public_key())
+    public_key = cert.public_key()
+    weak = weak_key_reason(public_key)
     if weak:
-        found.append(Finding(
-            Code.WEAK_KEY, severity,
-            f"{sentence(name.text)} has {weak}, which current clients may refuse: "
-            "replace the key.", name.position,
+        found.append(_weak(
+            Code.WEAK_KEY, name, allow_weak,
+            f"has {weak}, which current clients may refuse: replace the key.",
+            f"has {weak}, which current TLS servers and clients refuse (OpenSSL at security "
+            "level 2, the default of Python's ssl, Debian and Ubuntu, refuses RSA and DSA "
+            "under 2048 bits and EC under 224): replace the key (RSA of 2048 bits or more, "
+            "or ECDSA P-256)",
+        ))
+    elif index == 0 and isinstance(public_key, dsa.DSAPublicKey):
+        # RFC 8446 has no DSA signature scheme, Python's ssl leaves DSS cipher
+        # suites out (!aDSS), and browsers dropped DSA: OpenSSL's handshake
+        # fails with NO_SHARED_CIPHER whatever the security level.
+        found.append(_weak(
+            Code.WEAK_KEY, name, allow_weak,
+            "has a DSA key, which TLS 1.3 cannot use and Python's ssl and current "
+            "browsers never negotiate: replace the key with an ECDSA P-256 or RSA key.",
+            "has a DSA key, which TLS 1.3 cannot use and Python's ssl and current "
+            "browsers never negotiate: replace the key with an ECDSA P-256 or RSA key",
         ))
     return found
+
+
+def _weak(code: Code, name: CertName, allowed: bool, warning: str, error: str) -> Finding:
+    """A legacy-algorithm finding: a warning when allowed, else an error naming the allowance."""
+    if allowed:
+        return Finding(code, Severity.WARNING, f"{sentence(name.text)} {warning}", name.position)
+    return Finding(
+        code, Severity.ERROR,
+        f"{sentence(name.text)} {error}; only for a legacy system that still accepts it, "
+        "allow legacy algorithms.", name.position, Remedy.ALLOW_WEAK,
+    )

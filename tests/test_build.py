@@ -448,12 +448,12 @@ class TestSignatures:
         assert_finding(result, "bad-signature", "error", naming="Test Intermediate", position=1)
 
     def test_sha1_link_is_built_with_warning(self, pki: PKI) -> None:
-        """A SHA-1 signed intermediate is a valid link, reported as weak-signature."""
+        """A SHA-1 signed intermediate is a valid link: weak-signature, a warning when allowed."""
         root = pki.root("SHA1 Root", key=new_key("rsa"))
         inter_key = new_key()
         inter = sha1_signed(pki.intermediate(root, "SHA1 CA", key=inter_key).cert, root.key)
         leaf = pki.leaf(Issued(inter, inter_key))
-        result = build(leaf, inter, store=trust(root))
+        result = build(leaf, inter, store=trust(root), allow_weak=True)
         assert_chain(result, [leaf, inter, root])
         assert result.complete
         assert "bad-signature" not in errors(result)
@@ -1080,11 +1080,14 @@ class TestInformational:
 
 class TestWeakKeys:
     def test_rsa_1024_leaf(self, pki: PKI, chain3: Hierarchy) -> None:
-        """A leaf with an RSA 1024 key gets a weak-key warning."""
+        """A leaf with an RSA 1024 key gets a weak-key error, a warning when allowed."""
         leaf = pki.leaf(chain3.intermediate, key=new_key("rsa1024"))
         result = build(leaf, chain3.intermediate, store=trust(chain3.root))
-        assert_finding(result, "weak-key", "warning", naming="hub.example.org", position=0)
-        assert "weak-key" not in errors(result)
+        assert_finding(result, "weak-key", "error", naming="hub.example.org", position=0)
+        assert not result.ok
+        allowed = build(leaf, chain3.intermediate, store=trust(chain3.root), allow_weak=True)
+        assert_finding(allowed, "weak-key", "warning", naming="hub.example.org", position=0)
+        assert "weak-key" not in errors(allowed)
 
 
 class TestPermutations:

@@ -293,13 +293,16 @@ class TestChain:
         assert "error" == codes(report)["missing-issuer"]
 
     def test_wrong_order(self, hub: Hub) -> None:
-        """A chained file with the intermediate first gets verify's wrong-order error."""
+        """The intermediate first: verify's wrong-order error, and the server refuses the files."""
         hub.chain.write_bytes(hub.hier.intermediate.pem + hub.hier.leaf.pem)
 
         report = hub.doctor(hub.ssl)
 
         assert not report.ok
-        assert {"wrong-order": "error"} == codes(report)
+        assert {"wrong-order": "error", "server-refuses": "error"} == codes(report)
+        (refused,) = [f for f in report.findings if f.code.value == "server-refuses"]
+        assert "KEY_VALUES_MISMATCH" in refused.message
+        assert "own rules say why (wrong-order)" in refused.message
 
     def test_root_included(self, hub: Hub) -> None:
         """A chained file ending with the root gets verify's root-included info, and stays ok."""

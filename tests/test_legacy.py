@@ -29,13 +29,16 @@ from test_tls import HOSTNAME, client_handshake, tls_server
 from certchain.cli import ExitCode, main
 
 
-def cli_build(runner: CliRunner, folder: Path, leaf: Issued, *cas: Issued) -> Result:
+def cli_build(
+    runner: CliRunner, folder: Path, leaf: Issued, *cas: Issued, extra: tuple[str, ...] = ()
+) -> Result:
     """Write *leaf* and *cas* (the last one the root) to *folder*; run ``build --json``."""
     folder.mkdir()
     host = leaf.write(folder / "hub.crt")
     inputs = [str(ca.write(folder / f"ca{index}.crt")) for index, ca in enumerate(cas)]
     return runner.invoke(
-        main, ["build", str(host), *inputs, "--trust", inputs[-1], "--at", T0_ISO, "--json"]
+        main,
+        ["build", str(host), *inputs, "--trust", inputs[-1], "--at", T0_ISO, "--json", *extra],
     )
 
 
@@ -64,9 +67,11 @@ class Built:
         return [(f["severity"], f["cert"]) for f in self.report["findings"] if f["code"] == code]
 
 
-def built(runner: CliRunner, folder: Path, leaf: Issued, *cas: Issued) -> Built:
+def built(
+    runner: CliRunner, folder: Path, leaf: Issued, *cas: Issued, extra: tuple[str, ...] = ()
+) -> Built:
     """Run :func:`cli_build` and parse its JSON (the CLI must exit 0)."""
-    result = cli_build(runner, folder, leaf, *cas)
+    result = cli_build(runner, folder, leaf, *cas, extra=extra)
     assert result.exit_code == ExitCode.OK, result.output
     return Built(result, json.loads(result.stdout), folder / f"ca{len(cas) - 1}.crt")
 
@@ -74,14 +79,16 @@ def built(runner: CliRunner, folder: Path, leaf: Issued, *cas: Issued) -> Built:
 class TestEcdsaSha1:
     @pytest.fixture
     def sha1(self, runner: CliRunner, tmp_path: Path) -> Built:
-        """`certchain build` of root (P-384) -> ecdsa-with-SHA1 intermediate -> leaf."""
+        """`build --allow-weak` of root (P-384) -> ecdsa-with-SHA1 intermediate -> leaf."""
         pki = PKI()
         root = pki.root("ECDSA Root", key=new_key("ec384"))
         inter = pki.intermediate(root, "ECDSA SHA1 CA", hash_alg=hashes.SHA1())
-        return built(runner, tmp_path / "ca", pki.leaf(inter), inter, root)
+        return built(
+            runner, tmp_path / "ca", pki.leaf(inter), inter, root, extra=("--allow-weak",)
+        )
 
     def test_cli_builds_ecdsa_sha1_chain_as_weak(self, sha1: Built) -> None:
-        """`certchain build` builds through an ecdsa-with-SHA1 link and reports it weak."""
+        """`certchain build --allow-weak` builds through an ecdsa-with-SHA1 link, reported weak."""
         assert sha1.report["ok"] is True
         assert sha1.codes("weak-signature") == [("warning", 1)]
         assert "signed with SHA1" in sha1.result.stdout

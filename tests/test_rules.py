@@ -37,9 +37,13 @@ def chain_of(*issued: Issued) -> Chain:
     return tuple(i.cert for i in issued)
 
 
-def judge(chain: Chain, at: dt.datetime, *, warn_days: int = 30) -> list[Finding]:
-    """check_path under a policy of *at* and *warn_days*, certificates named by place."""
-    policy = Policy(store=TrustStore((), "no store"), at=at, warn_days=warn_days)
+def judge(
+    chain: Chain, at: dt.datetime, *, warn_days: int = 30, allow_weak: bool = False
+) -> list[Finding]:
+    """check_path under *at*, *warn_days* and *allow_weak*, certificates named by place."""
+    policy = Policy(
+        store=TrustStore((), "no store"), at=at, warn_days=warn_days, allow_weak=allow_weak
+    )
     return check_path(chain, policy, path_naming(chain))
 
 
@@ -409,19 +413,24 @@ class TestCheckPathExtendedKeyUsage:
 
 class TestCheckPathWeakness:
     def test_small_ec_key(self, pki: PKI, chain3: Hierarchy) -> None:
-        """A leaf on P-192 has a weak key."""
+        """A leaf on P-192 has a weak key: an error, a warning when allowed."""
         leaf = pki.leaf(chain3.intermediate, key=new_key("ec192"))
         found = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0)
-        assert codes(found) == {("weak-key", "warning")}
+        assert codes(found) == {("weak-key", "error")}
         assert at_position(found, "weak-key") == {0}
+        allowed = judge(chain_of(leaf, chain3.intermediate, chain3.root), T0, allow_weak=True)
+        assert codes(allowed) == {("weak-key", "warning")}
 
     def test_small_rsa_key_on_intermediate(self, pki: PKI, chain3: Hierarchy) -> None:
-        """An intermediate with an RSA 1024 key has a weak key."""
+        """An intermediate with an RSA 1024 key has a weak key (an error by default)."""
         inter = pki.intermediate(chain3.root, "Small RSA", key=new_key("rsa1024"))
         leaf = pki.leaf(inter)
         found = judge(chain_of(leaf, inter, chain3.root), T0)
-        assert codes(found) == {("weak-key", "warning")}
+        assert codes(found) == {("weak-key", "error")}
         assert at_position(found, "weak-key") == {1}
+        assert codes(judge(chain_of(leaf, inter, chain3.root), T0, allow_weak=True)) == {
+            ("weak-key", "warning")
+        }
 
     @pytest.mark.parametrize(
         ("kind", "digest", "shown"),
@@ -439,7 +448,8 @@ class TestCheckPathWeakness:
         root = pki.root(f"{shown} Root", key=new_key(kind))
         inter = pki.intermediate(root, f"{shown} CA", hash_alg=digest)
         leaf = pki.leaf(inter)
-        found = judge(chain_of(leaf, inter, root), T0)
+        assert codes(judge(chain_of(leaf, inter, root), T0)) == {("weak-signature", "error")}
+        found = judge(chain_of(leaf, inter, root), T0, allow_weak=True)
         assert codes(found) == {("weak-signature", "warning")}
         assert at_position(found, "weak-signature") == {1}
         (weak,) = found

@@ -56,8 +56,8 @@ SEVERITIES = {
     "key-mismatch": "error",
     "hostname-mismatch": "error",
     "root-included": "info",
-    "weak-signature": "warning",
-    "weak-key": "warning",
+    "weak-signature": "error",  # a warning with allow_weak (TestWeakness)
+    "weak-key": "error",
 }
 VERIFY_CODES = sorted({*SEVERITIES, "untrusted-root", "strict-policy"})
 
@@ -805,7 +805,7 @@ def rsa_root(pki: PKI) -> Issued:
 
 class TestWeakness:
     def test_sha1_intermediate(self, pki: PKI, rsa_root: Issued) -> None:
-        """A SHA-1 signed intermediate is weak-signature, a warning about it."""
+        """A SHA-1 signed intermediate is weak-signature, a warning about it when allowed."""
         key = new_key()
         inter = Issued(
             sha1_signed(pki.intermediate(rsa_root, "Verify SHA1 CA", key=key).cert,
@@ -814,26 +814,29 @@ class TestWeakness:
         )
         leaf = pki.leaf(inter, "hub.example.org")
 
-        report = verify(leaf, inter, rsa_root, store=anchors(rsa_root))
+        report = verify(leaf, inter, rsa_root, store=anchors(rsa_root), allow_weak=True)
 
         assert_finding(report, "weak-signature", "warning", cert=1, naming="Verify SHA1 CA")
         assert report.ok
 
     def test_sha1_leaf(self, pki: PKI, rsa_root: Issued) -> None:
-        """A SHA-1 signed leaf is weak-signature, a warning about the leaf."""
+        """A SHA-1 signed leaf is weak-signature: an error by default, a warning when allowed."""
         ca = pki.intermediate(rsa_root, "Verify RSA CA", key=new_key("rsa"))
         leaf = sha1_signed(pki.leaf(ca, "hub.example.org").cert, ca.key)
 
         report = verify(leaf, ca, rsa_root, store=anchors(rsa_root))
+        allowed = verify(leaf, ca, rsa_root, store=anchors(rsa_root), allow_weak=True)
 
-        assert_finding(report, "weak-signature", "warning", cert=0, naming="hub.example.org")
-        assert report.ok
+        assert_finding(report, "weak-signature", "error", cert=0, naming="hub.example.org")
+        assert not report.ok
+        assert_finding(allowed, "weak-signature", "warning", cert=0, naming="hub.example.org")
+        assert allowed.ok
 
     def test_rsa_1024_leaf(self, pki: PKI, four: Four, store: TrustStore) -> None:
-        """An RSA 1024 leaf is weak-key, a warning about the leaf."""
+        """An RSA 1024 leaf is weak-key, a warning about the leaf when allowed."""
         leaf = pki.leaf(four.lower, "hub.example.org", key=new_key("rsa1024"))
 
-        report = verify(leaf, four.lower, four.upper, store=store)
+        report = verify(leaf, four.lower, four.upper, store=store, allow_weak=True)
 
         finding = assert_finding(report, "weak-key", "warning", cert=0,
                                  naming="hub.example.org")

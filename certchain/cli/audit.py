@@ -183,6 +183,8 @@ def _repair_command(
         words += ["--password-file", str(password_file)]
     if judging.at_given:
         words += ["--at", judging.at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    if judging.allow_weak:
+        words.append("--allow-weak")
     if Role.ROOT not in report.roles:
         words.append("--no-root")
     if report.rewritable:

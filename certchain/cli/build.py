@@ -15,6 +15,7 @@ from ..deploy import served_files
 from ..errors import OutputExistsError
 from ..load import find_keys, load_file, load_files
 from ..model import Material
+from ..proof import prove_build
 from ..report import build_dict, build_text
 from ..results import BuildResult
 from ..snippets import render
@@ -84,6 +85,9 @@ def build(
         result = build_chain(
             host_material, others, policy=policy, keys=keys, include_root=not no_root,
         )
+        # The second proof, before anything is written: Python's ssl loads
+        # what would be written and shakes hands with it.
+        result = prove_build(result, policy, combined=combined is not None)
         written, snippet = _write_result(result, target, force, format_name, combined)
     key_file = combined if written not in (None, "-") else None
     if as_json:

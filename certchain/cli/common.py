@@ -62,6 +62,7 @@ HINTS: Hints = {
     Remedy.FIX_HOSTNAME: "--hostname",
     Remedy.GIVE_PASSWORD: f"--password-file FILE or ${PASSWORD_ENV}",
     Remedy.ALLOW_OVERWRITE: "--force replaces it; -o writes elsewhere",
+    Remedy.ALLOW_WEAK: "--allow-weak",
 }
 #: For commands without --no-root and -o (verify, config, doctor).
 AUDIT_HINTS: Hints = {
@@ -401,6 +402,7 @@ class Judging:
     strict: bool
     warn_days: int
     max_depth: int | None
+    allow_weak: bool = False  # --allow-weak: legacy algorithms are warnings
 
     def policy(self) -> Policy:
         """Return the policy (reads the trust store: call inside :func:`user_errors`)."""
@@ -408,6 +410,7 @@ class Judging:
         return Policy(
             store=store, at=self.at, hostname=self.hostname, strict=self.strict,
             warn_days=self.warn_days, max_intermediates=self.max_depth,
+            allow_weak=self.allow_weak,
         )
 
 
@@ -426,6 +429,9 @@ _JUDGING_OPTIONS = (
     click.option("--max-depth", type=click.IntRange(min=0), default=None,
                  help="Refuse paths with more than N intermediates (self-issued ones "
                       "do not count)."),
+    click.option("--allow-weak", is_flag=True,
+                 help="Accept SHA-1/MD5 signatures and small keys with a warning, for the "
+                      "legacy systems that still accept them (default: an error)."),
 )
 
 
@@ -435,11 +441,13 @@ def judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def collect(
         *args: Any, trust: tuple[Path, ...], at: datetime | None, hostname: str | None,
-        strict: bool, warn_days: int, max_depth: int | None, **kwargs: Any,
+        strict: bool, warn_days: int, max_depth: int | None, allow_weak: bool,
+        **kwargs: Any,
     ) -> Any:
         judging = Judging(
             trust=trust, at=at or datetime.now(timezone.utc), at_given=at is not None,
             hostname=hostname, strict=strict, warn_days=warn_days, max_depth=max_depth,
+            allow_weak=allow_weak,
         )
         return command(*args, judging=judging, **kwargs)
 

@@ -16,6 +16,7 @@ from ..doctor import doctor_config
 from ..findings import Severity, by_severity
 from ..load import find_keys, load_file
 from ..model import Material
+from ..proof import prove_served, server_key_file
 from ..report import combined_line, finding_lines, paint, verify_dict, verify_text
 from ..served import assess_served
 from ..snippets import render
@@ -74,14 +75,18 @@ def config(
             password_file, lambda pw: _load_inputs(chain_path, key_path, pw)
         )
         report = assess_served(material, policy=policy, keys=keys)
-    # Files the server cannot load as they are: errors, and nothing is
-    # written even with --force.
-    refused = unreadable_files(
-        chain_path, material, report.key, format_name=format_name,
-        locked=next(iter(keys.locked), None) if keys is not None else None,
-        trust=judging.trust,
-    )
-    report = replace(report, findings=by_severity([*refused, *report.findings]))
+        # Files the server cannot load as they are: errors, and nothing is
+        # written even with --force.  Otherwise the second proof: the files
+        # as the server will load them.
+        refused = unreadable_files(
+            chain_path, material, report.key, format_name=format_name,
+            locked=next(iter(keys.locked), None) if keys is not None else None,
+            trust=judging.trust,
+        )
+        if refused:
+            report = replace(report, findings=by_severity([*refused, *report.findings]))
+        else:
+            report = prove_served(report, policy, chain_path, server_key_file(report.key))
     style = style_for(err=True)
     if quiet:
         echo_errors(report.findings, str(chain_path), AUDIT_HINTS, err=True)
