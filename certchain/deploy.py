@@ -38,15 +38,22 @@ _ONE_FILE_FORMATS = frozenset({"haproxy"})
 
 def served_files(
     chain: Path, key: LoadedKey | None, *, combined: Path | None = None,
-    no_key_note: str = NO_KEY_NOTE,
+    no_key_note: str = NO_KEY_NOTE, locked: LockedKey | None = None,
 ) -> ServedFiles:
     """
     Return the files to configure: *chain*, and *key*'s file when a server can read it.
 
     A server reads an unencrypted PEM key file (alone or beside
     certificates).  A key found inside PKCS#12 or DER data, or encrypted,
-    yields no key file and a note with the command that makes one.
+    yields no key file and a note with the command that makes one; so does
+    a key file found but left *locked* (no password, or a wrong one).
     """
+    if key is None and locked is not None and locked.source.path is not None:
+        closed = locked.source.path.absolute()
+        return ServedFiles(chain, None, combined=combined, key_note=(
+            f"the key {closed} is encrypted and was not opened: give its password, "
+            f"or use an unencrypted copy: {key_command(closed, Format.PEM)}"
+        ))
     if key is None:
         return ServedFiles(chain, None, key_note=no_key_note, combined=combined)
     path = key.source.path.absolute() if key.source.path else None

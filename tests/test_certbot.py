@@ -283,6 +283,15 @@ class TestEncryptedSibling:
         assert "--password-file" in line
         assert (locked.host.parent / "host-chained.crt").exists()
 
+    def test_snippet_names_the_encrypted_key(self, runner: CliRunner, locked: Locked) -> None:
+        """The configuration's key note names the encrypted key found, not 'no key was found'."""
+        result = build_locked(runner, locked, input="")
+
+        assert result.exit_code == ExitCode.OK, result.output
+        (note,) = [ln for ln in result.stdout.splitlines() if "ssl_key" in ln]
+        assert f"the key {locked.key} is encrypted and was not opened" in note
+        assert "no private key was found" not in note
+
     def test_wrong_password_is_a_warning(self, runner: CliRunner, locked: Locked) -> None:
         """A password that does not open the found key is a no-key warning, not exit 2."""
         result = build_locked(runner, locked, env={PASSWORD_ENV: "wrong-battery-staple"})

@@ -154,6 +154,21 @@ class TestHaproxy:
         assert built.exit_code == result.exit_code == ExitCode.OK, result.output
         assert f"Wrote the key and chain to {combined} (mode 0600)." in result.stderr
 
+    def test_chain_to_stdout_still_writes_the_combined_file(
+        self, runner: CliRunner, site: Path
+    ) -> None:
+        """`-o - --combined F` prints the chain and writes F (mode 0600), and says so."""
+        combined = site / "hap.pem"
+
+        result = run(runner, "build", site / "host.crt", site / "inter.crt", site / "root.crt",
+                     "-o", "-", "--combined", combined)
+
+        assert result.exit_code == ExitCode.OK, result.output
+        assert result.stdout.startswith("-----BEGIN CERTIFICATE-----")
+        assert combined.stat().st_mode & 0o777 == 0o600
+        assert b"PRIVATE KEY" in combined.read_bytes()
+        assert f"Wrote the key and chain to {combined} (mode 0600)." in result.stderr
+
     @pytest.mark.parametrize("command", ["build", "config"])
     def test_combined_dash_is_refused(
         self, runner: CliRunner, site: Path, monkeypatch: pytest.MonkeyPatch, command: str

@@ -14,7 +14,7 @@ from ..build import build_chain
 from ..deploy import served_files
 from ..errors import OutputExistsError
 from ..load import find_keys, load_file, load_files
-from ..model import Material
+from ..model import LockedKey, Material
 from ..proof import prove_build
 from ..report import build_dict, build_text
 from ..results import BuildResult
@@ -88,8 +88,10 @@ def build(
         # The second proof, before anything is written: Python's ssl loads
         # what would be written and shakes hands with it.
         result = prove_build(result, policy, combined=combined is not None)
-        written, snippet = _write_result(result, target, force, format_name, combined)
-    key_file = combined if written not in (None, "-") else None
+        locked = next(iter(keys.locked), None) if keys is not None else None
+        written, snippet, key_file = _write_result(
+            result, target, force, format_name, combined, locked
+        )
     if as_json:
         click.echo(json.dumps(
             build_dict(result, written, snippet, HINTS, combined=key_file), indent=2
@@ -126,21 +128,24 @@ def _load_inputs(
 
 def _write_result(
     result: BuildResult, target: Path | None, force: bool, format_name: str,
-    combined: Path | None,
-) -> tuple[str | None, str | None]:
-    """Write the chained file if the result is good; return (where, snippet)."""
+    combined: Path | None, locked: LockedKey | None,
+) -> tuple[str | None, str | None, Path | None]:
+    """Write the chained file (and --combined) if the result is good: (where, snippet, combined)."""
     if not result.ok:
-        return None, None
+        return None, None, None
     data = chain_pem(result.output_chain)
+    # Everything that can refuse (a path the format cannot express, a
+    # missing key, an existing file) is settled before anything is written.
+    pair = combined_output(combined, result.output_chain, result.key, force)
+    snippet = None
+    if target is not None:
+        files = served_files(target, result.key, combined=combined, locked=locked)
+        snippet = render(format_name, files)
+    if pair is not None:
+        write_file(*pair, overwrite=force, mode=0o600)
     if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        return "-", None
-    # Everything that can refuse (a path the format cannot express, a
-    # missing key, an existing file) is settled before anything is written.
-    snippet = render(format_name, served_files(target, result.key, combined=combined))
-    pair = combined_output(combined, result.output_chain, result.key, force)
+        return "-", None, pair[0] if pair else None
     write_file(target, data, overwrite=force)
-    if pair is not None:
-        write_file(*pair, overwrite=force, mode=0o600)
-    return str(target), snippet
+    return str(target), snippet, pair[0] if pair else None
