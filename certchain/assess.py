@@ -333,6 +333,10 @@ def _strict_findings(path: Chain, names: tuple[CertName, ...], policy: Policy) -
 # cryptography's verification errors show a certificate as its repr:
 # "<Certificate(subject=<Name(CN=hub.example.org)>, ...)>".
 _CERT_REPR = re.compile(r"<Certificate\(subject=<Name\((.*?)\)>, \.\.\.\)>")
+# ... and an algorithm as its Rust debug form: "AlgorithmIdentifier { oid:
+# DefinedByMarker(PhantomData<...>), params: RsaWithSha1(Some(())) }"; the
+# parameters' variant names the algorithm.
+_ALGORITHM_DEBUG = re.compile(r"AlgorithmIdentifier \{ oid: .*?, params: (\w+)[^}]*\}")
 
 
 def _named_in(
@@ -354,6 +358,7 @@ def _named_in(
             text = text.replace(form, owners[0].text)
             named.append(owners[0])
     text, others = _CERT_REPR.subn(lambda m: f"the certificate {m.group(1)}", text)
+    text = _ALGORITHM_DEBUG.sub(r"\1", text)
     position = named[0].position if len(named) == 1 and not others else None
     return text, position
 

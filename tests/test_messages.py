@@ -345,3 +345,18 @@ class TestStrictNames:
 
         assert named == "bad (encountered processing the certificate CN=Twin,O=certchain tests)"
         assert position is None
+
+    def test_algorithm_debug_form_is_its_name(self, pki: PKI) -> None:
+        """cryptography's Rust AlgorithmIdentifier { ... } debug text is cut to the algorithm."""
+        from pki import new_key, sha1_signed
+
+        root = pki.root("SHA-1 Root", key=new_key("rsa"))
+        leaf = pki.leaf(root, "hub.example.org")
+        old = Issued(sha1_signed(leaf.cert, root.key), leaf.key)
+
+        result = built(old, root, store=anchors(root), allow_weak=True)
+
+        found = only(result.findings, Code.STRICT_POLICY, CRYPTOGRAPHY)
+        assert "AlgorithmIdentifier" not in found.message
+        assert "PhantomData" not in found.message
+        assert "Forbidden signature algorithm: RsaWithSha1" in found.message
