@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from .findings import Code, Finding, Severity
 from .jhconfig import set_ssl
 from .model import Chain, Format, LoadedKey, LockedKey, Material
 from .pfx import needs_legacy
+from .policy import Policy
 from .snippets import NO_KEY_NOTE, ServedFiles
 from .write import combined_pem, update_file
 
@@ -96,24 +96,27 @@ def key_command(path: Path, kind: Format) -> str:
     return f"openssl pkey -inform DER -in {quoted} -out {KEY_OUTPUT}"
 
 
-def chain_command(path: Path, trust: Sequence[Path] = ()) -> str:
+def chain_command(path: Path, policy: Policy | None = None) -> str:
     """
     Return the ``certchain build`` command that rewrites *path* as a PEM chain.
 
     certchain reads PKCS#7, PKCS#12 and DER itself, so it converts them,
     ordered and verified, into ``STEM-chained.crt`` beside *path* (certificates
-    only: a key in *path* stays out).  *trust*: the anchors to verify with.
+    only: a key in *path* stays out), judged as *policy* judged it: the same
+    trust anchors, and legacy algorithms allowed when they were.
     """
     output = path.absolute().with_name(f"{path.stem}-chained.crt")
     words = ["certchain", "build", str(path.absolute())]
-    for anchor in trust:
+    for anchor in policy.store.paths if policy is not None else ():
         words += ["--trust", str(anchor.absolute())]
+    if policy is not None and policy.allow_weak:
+        words.append("--allow-weak")
     return shlex.join([*words, "-o", str(output)])
 
 
 def chain_file_problem(
     path: Path, material: Material | None, *, setting: str | None = None,
-    trust: Sequence[Path] = (),
+    policy: Policy | None = None,
 ) -> Finding | None:
     """
     Return why a server cannot load *path* as its certificate file, or None.
@@ -127,7 +130,7 @@ def chain_file_problem(
     """
     formats = {c.source.format for c in material.certs} if material else {Format.PKCS12}
     path = path.absolute()
-    command = chain_command(path, trust)
+    command = chain_command(path, policy)
     subject = f"{setting} names {path}, which" if setting else str(path)
     for kind in (Format.PKCS12, Format.PKCS7, Format.DER):
         if kind in formats:
@@ -198,7 +201,7 @@ def encrypted_key(
 
 def unreadable_files(
     chain: Path, material: Material, key: LoadedKey | None, *, format_name: str = "jupyterhub",
-    locked: LockedKey | None = None, trust: Sequence[Path] = (),
+    locked: LockedKey | None = None, policy: Policy | None = None,
 ) -> tuple[Finding, ...]:
     """
     Return why a server cannot load the files *format_name*'s lines would name.
@@ -210,7 +213,7 @@ def unreadable_files(
     """
     if format_name in _ONE_FILE_FORMATS:
         return ()
-    found = [chain_file_problem(chain, material, trust=trust)]
+    found = [chain_file_problem(chain, material, policy=policy)]
     if key is not None and key.source.path is not None:
         found.append(key_file_problem(
             key.source.path, key.source.format, encrypted=key.encrypted

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -42,9 +41,7 @@ _REMOTE_SPAWNERS = (
 )
 
 
-def doctor_config(
-    config: Path, *, policy: Policy, password: bytes | None = None, trust: Sequence[Path] = (),
-) -> Report:
+def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None) -> Report:
     """
     Check *config* (a ``jupyterhub_config.py``) and the TLS files it names.
 
@@ -52,8 +49,8 @@ def doctor_config(
     of ``c.JupyterHub.bind_url`` is checked when it names one.  A file
     JupyterHub cannot load as it is (PKCS#7, PKCS#12, DER, an encrypted key,
     the key inside ``ssl_cert``) is an error that gives the command that
-    converts it; *trust* (the anchors' files) goes into a ``certchain
-    build`` command.  Returns a
+    converts it (a ``certchain build`` command names the policy's trust
+    anchors again).  Returns a
     :class:`~certchain.results.Report` whose findings hold the
     configuration's findings and the chain's (``position`` indexes the chain
     file); its chain is empty when no chain could be read.
@@ -89,7 +86,7 @@ def doctor_config(
             chain_material = load_file(cert_path, password=password)
             report = assess_served(chain_material, policy=policy, keys=keys)
         except PasswordRequired:
-            found.append(_locked(cert_path, "ssl_cert", trust))
+            found.append(_locked(cert_path, "ssl_cert", policy))
         except CertchainError as exc:
             found.append(Finding(
                 Code.FILE_UNREADABLE, Severity.ERROR,
@@ -97,7 +94,7 @@ def doctor_config(
             ))
         else:
             problem = chain_file_problem(
-                cert_path, chain_material, setting="c.JupyterHub.ssl_cert", trust=trust
+                cert_path, chain_material, setting="c.JupyterHub.ssl_cert", policy=policy
             )
             found += [problem] if problem is not None else []
     # The proof below needs both files loaded, in a form a server reads
@@ -184,7 +181,7 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
     try:
         material = load_file(path, password=password)
     except PasswordRequired:
-        found.append(_locked(path, "ssl_key", ()))
+        found.append(_locked(path, "ssl_key"))
         return None
     except CertchainError as exc:
         found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"c.JupyterHub.ssl_key: {exc}"))
@@ -205,7 +202,7 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
     return material
 
 
-def _locked(path: Path, trait: str, trust: Sequence[Path]) -> Finding:
+def _locked(path: Path, trait: str, policy: Policy | None = None) -> Finding:
     """A file that needs a password to be read: PKCS#12, or an encrypted key."""
     try:
         pkcs12 = is_pkcs12(path.read_bytes())
@@ -215,7 +212,7 @@ def _locked(path: Path, trait: str, trust: Sequence[Path]) -> Finding:
         return encrypted_key(path, consequence=_JUPYTERHUB)
     setting = f"c.JupyterHub.{trait}"
     problem = (
-        chain_file_problem(path, None, setting=setting, trust=trust) if trait == "ssl_cert"
+        chain_file_problem(path, None, setting=setting, policy=policy) if trait == "ssl_cert"
         else key_file_problem(path, Format.PKCS12, setting=setting)
     )
     assert problem is not None  # PKCS#12 is always refused

@@ -130,6 +130,9 @@ class TrustStore:
     # True when the user chose these anchors (rather than certifi's default):
     # a chain that ends elsewhere is then an error, not a warning.
     explicit: bool = False
+    # The files or folders the anchors were read from, when the user chose
+    # them: a command certchain suggests names them again.
+    paths: tuple[Path, ...] = ()
 
 
 @functools.lru_cache(maxsize=8192)

@@ -65,7 +65,7 @@ def store_from_paths(paths: Sequence[Path]) -> TrustStore:
     # file, its hash links, the bundle): keep one of each.
     roots = list({fingerprint(r): r for r in roots}.values())
     origin = ", ".join(str(p) for p in paths)
-    return TrustStore(tuple(roots), origin, explicit=True)
+    return TrustStore(tuple(roots), origin, explicit=True, paths=tuple(paths))
 
 
 def _read_directory(path: Path) -> list[x509.Certificate]:

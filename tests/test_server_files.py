@@ -543,8 +543,7 @@ class TestDoctorLibrary:
         key.write_bytes(two_level.leaf.key_pem)
         key.chmod(0o600)
 
-        report = doctor_config(write_config(site.folder, der, key), policy=policy(root),
-                               trust=[root])
+        report = doctor_config(write_config(site.folder, der, key), policy=policy(root))
 
         (found,) = [f for f in report.findings if f.code is Code.UNREADABLE_BY_SERVER]
         assert Severity.ERROR is found.severity
@@ -591,15 +590,17 @@ class TestDeployLibrary:
         assert found is not None
         assert found.message.startswith(f"ssl_certificate names {site.folder}/x.pfx, which is")
 
-    def test_chain_command_quotes_and_trusts(self, tmp_path: Path) -> None:
-        """The build command quotes odd paths and names each trust anchor."""
+    def test_chain_command_quotes_and_trusts(self, tmp_path: Path, chain3: Hierarchy) -> None:
+        """The build command quotes odd paths, names each trust anchor, keeps --allow-weak."""
         odd = tmp_path / "my certs" / "it's.p7b"
-        problem = chain_file_problem(odd, None, trust=[Path("r1.pem"), tmp_path / "r 2.pem"])
+        anchors = [chain3.root.write(tmp_path / "r1.pem"), chain3.root.write(tmp_path / "r 2.pem")]
+        judged = Policy(store=store_from_paths(anchors), at=T0, allow_weak=True)
+        problem = chain_file_problem(odd, None, policy=judged)
 
         assert problem is not None
         words = command(problem.message, "certchain build")
-        assert ["certchain", "build", str(odd), "--trust", str(Path("r1.pem").absolute()),
-                "--trust", str(tmp_path / "r 2.pem"), "-o",
+        assert ["certchain", "build", str(odd), "--trust", str(tmp_path / "r1.pem"),
+                "--trust", str(tmp_path / "r 2.pem"), "--allow-weak", "-o",
                 str(tmp_path / "my certs" / "it's-chained.crt")] == words
 
     def test_key_file_problem(self, site: Site) -> None:

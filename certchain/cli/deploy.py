@@ -81,7 +81,7 @@ def config(
         refused = unreadable_files(
             chain_path, material, report.key, format_name=format_name,
             locked=next(iter(keys.locked), None) if keys is not None else None,
-            trust=judging.trust,
+            policy=policy,
         )
         if refused:
             report = replace(report, findings=by_severity([*refused, *report.findings]))
@@ -150,7 +150,7 @@ def doctor(
     with user_errors(AUDIT_HINTS):
         policy = judging.policy()
         report = with_password(password_file, lambda pw: doctor_config(
-            config_file, policy=policy, password=pw, trust=judging.trust
+            config_file, policy=policy, password=pw
         ))
     if as_json:
         click.echo(json.dumps(verify_dict(report, str(config_file), AUDIT_HINTS)))
