@@ -40,14 +40,7 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .graph import (
-    BUDGET_REASON,
-    MAX_SIGNATURE_CHECKS,
-    CertPool,
-    DeadEnd,
-    SignatureChecks,
-    build_chains,
-)
+from .graph import CertPool, DeadEnd, Limit, Search, SignatureChecks, build_chains
 from .keys import key_matches
 from .model import Chain, LoadedKey, Material, Role, fingerprint, serial_number
 from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
@@ -127,8 +120,8 @@ def assess(
     for root in store.roots:
         pool.add(root)
     trusted_ids = {identity(r) for r in store.roots}
-    self_signed = [c for c in candidates if is_self_signed(c)]
-    search = build_chains(leaf, pool, [*store.roots, *self_signed])
+    # Self-signed candidates are anchors too, found as the search reaches them.
+    search = build_chains(leaf, pool, store.roots, self_signed=True)
 
     budget = NameCheckBudget()  # one for the whole judgement, every path weighed
     judged = [
@@ -141,12 +134,14 @@ def assess(
             judged, key=lambda item: _preference(item[0], item[2], trusted_ids)
         )
         complete = True
+        if search.limit is not None and _unsettled(found, path, trusted_ids):
+            found = [*found, _cut_short(search.limit, len(judged), served)]
     else:
-        dead = _deepest(search.dead_ends, leaf)
+        dead = _deepest(search, leaf)
         path, names = dead.path, naming(dead.path)
         found = [
             *check_path(path, policy, names, budget),
-            _missing_link(dead, names[-1], policy, served),
+            _missing_link(dead, names[-1], policy, served, search.limit),
         ]
         complete = False
     found = _no_leaf(found, leaf, names[0], served)
@@ -159,11 +154,9 @@ def assess(
         found.append(_key_mismatch(keys, names[0]))
     if complete and not any(f.severity is Severity.ERROR for f in found):
         found += _strict_findings(path, names, policy)
-    explored = {fingerprint(c) for chain in search.chains for c in chain}
-    explored |= {fingerprint(c) for d in search.dead_ends for c in d.path}
     return Assessment(
         leaf=leaf, path=path, names=names, complete=complete, trusted=trusted, key=key,
-        findings=by_severity(found), paths=search.chains, explored=frozenset(explored),
+        findings=by_severity(found), paths=search.chains, explored=search.reached,
         signatures=search.signatures,
     )
 
@@ -366,31 +359,72 @@ def _named_in(
 # ------------------------------------------------------------------ dead ends
 
 
-def _deepest(dead_ends: tuple[DeadEnd, ...], leaf: x509.Certificate) -> DeadEnd:
-    """The longest partial path; the first found among equals."""
+def _deepest(search: Search, leaf: x509.Certificate) -> DeadEnd:
+    """
+    The longest partial path; the first found among equals.
+
+    When a bound cut the search short, the longest of those it cut, if any:
+    that is where the issuer may have been left unchecked.
+    """
+    dead_ends = search.dead_ends
+    if search.limit is not None:
+        dead_ends = tuple(d for d in dead_ends if d.unchecked) or dead_ends
     if not dead_ends:
         return DeadEnd((leaf,), ())
     return max(dead_ends, key=lambda d: len(d.path))  # max keeps the first
 
 
-def _missing_link(dead: DeadEnd, name: CertName, policy: Policy, served: bool) -> Finding:
+def _unsettled(found: list[Finding], path: Chain, trusted_ids: set[Identity]) -> bool:
+    """
+    Whether another path could be better than the one chosen.
+
+    It could when the chosen one is not trusted, or has an error that is not
+    the leaf's own (every path shares the leaf).
+    """
+    return identity(path[-1]) not in trusted_ids or any(
+        f.severity is Severity.ERROR and f.position != 0 for f in found
+    )
+
+
+def _cut_short(limit: Limit, paths: int, served: bool) -> Finding:
+    inputs = "the file" if served else "the inputs"
+    return Finding(
+        Code.LIMIT_REACHED, Severity.ERROR,
+        f"certchain stopped the path search at {limit.describe()}, after finding "
+        f"{paths} {'path' if paths == 1 else 'paths'}, the best of which has problems: a "
+        f"better path through {inputs} may have been left unexamined; so many same-named, "
+        "re-issued or cross-signed CA certificates is how path building is made to hang, "
+        f"so leave the ones that do not belong out of {inputs}.",
+    )
+
+
+def _missing_link(
+    dead: DeadEnd, name: CertName, policy: Policy, served: bool, limit: Limit | None
+) -> Finding:
     chain = dead.path
     cert = chain[-1]
     inputs = "the file" if served else "the inputs"
+    if limit is not None:
+        # Never "missing" nor "not signed" nor "too long": the search did not finish.
+        unchecked = dead.unchecked
+        left = (
+            f" ({unchecked:,} {'certificate' if unchecked == 1 else 'certificates'} named "
+            f"{issuer_text(cert)} left unchecked)" if unchecked else ""
+        )
+        return Finding(
+            Code.LIMIT_REACHED, Severity.ERROR,
+            f"certchain stopped the path search at {limit.describe()} before it could link "
+            f"{name} to a trust anchor{left}: the chain is refused because it cannot be "
+            "judged within bounds; so many same-named, re-issued or cross-signed CA "
+            "certificates is how path building is made to hang, so leave the ones that do "
+            f"not belong out of {inputs}.", name.position,
+        )
     if dead.too_long:
         return Finding(
             Code.CHAIN_TOO_LONG, Severity.ERROR,
             f"The path from the leaf is still not at a trust anchor after {len(chain)} "
             f"certificates (at {name}): clients give up on such chains; check for "
             "cross-signs that loop through many CAs and leave the extra ones out.",
-            name.position,
-        )
-    if dead.rejected and all(r.reason == BUDGET_REASON for r in dead.rejected):
-        return Finding(
-            Code.MISSING_ISSUER, Severity.ERROR,
-            f"certchain stopped after {MAX_SIGNATURE_CHECKS} signature checks before "
-            f"finding the issuer of {name} among {len(dead.rejected)} certificates named "
-            f"{issuer_text(cert)}: leave the unrelated copies out of {inputs}.",
             name.position,
         )
     if dead.rejected:

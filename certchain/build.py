@@ -12,7 +12,7 @@ from __future__ import annotations
 from cryptography import x509
 
 from .assess import Assessment, assess, pick_leaf
-from .certs import is_ca, is_self_signed, signature_problem
+from .certs import is_ca
 from .errors import LoadError
 from .findings import (
     CertName,
@@ -25,7 +25,7 @@ from .findings import (
     subject_text,
 )
 from .model import LoadedCert, LockedKey, Material, Role, fingerprint
-from .names import name_key
+from .names import NameKey, name_key
 from .policy import Policy
 from .results import BuildResult
 
@@ -131,12 +131,16 @@ def _above_anchor(judged: Assessment, unused: list[x509.Certificate]) -> set[str
     above: set[str] = set()
     if not judged.complete:
         return above
+    checks = judged.signatures  # the judgement's budget: what it cannot pay for stays unknown
+    by_subject: dict[NameKey, list[x509.Certificate]] = {}
+    for cert in unused:
+        by_subject.setdefault(name_key(cert.subject), []).append(cert)
     current = judged.path[-1]
-    while not is_self_signed(current):
+    while checks.self_signed(current) is False:
         issuer = next(
-            (c for c in unused if fingerprint(c) not in above
-             and name_key(c.subject) == name_key(current.issuer)
-             and signature_problem(current, c) is None),
+            (c for c in by_subject.get(name_key(current.issuer), ())
+             if fingerprint(c) not in above
+             and checks.affordable(current, c) and checks.problem(current, c) is None),
             None,
         )
         if issuer is None:

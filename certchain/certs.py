@@ -36,15 +36,38 @@ def identity(cert: x509.Certificate) -> Identity:
     return name_key(cert.subject), cert_spki(cert)
 
 
+@functools.lru_cache(maxsize=8192)
 def is_self_issued(cert: x509.Certificate) -> bool:
     """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
     return name_key(cert.subject) == name_key(cert.issuer)
 
 
-@functools.lru_cache(maxsize=4096)
 def is_self_signed(cert: x509.Certificate) -> bool:
-    """Return whether *cert* is self-issued and verifies with its own key."""
-    return is_self_issued(cert) and signature_problem(cert, cert) is None
+    """
+    Return whether *cert* is self-issued and verifies with its own key.
+
+    As OpenSSL decides (EXFLAG_SS in ossl_x509v3_cache_extensions), a
+    certificate whose authority key id names another key than its subject
+    key id is not self-signed, and its signature is not checked.
+    """
+    return may_be_self_signed(cert) and self_signature_problem(cert) is None
+
+
+def may_be_self_signed(cert: x509.Certificate) -> bool:
+    """Return whether *cert* is self-issued and its key identifiers do not say otherwise."""
+    if not is_self_issued(cert):
+        return False
+    aki = extensions.get(cert, x509.AuthorityKeyIdentifier)
+    ski = extensions.get(cert, x509.SubjectKeyIdentifier)
+    return aki is None or aki.key_identifier is None or ski is None or (
+        aki.key_identifier == ski.digest
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def self_signature_problem(cert: x509.Certificate) -> str | None:
+    """Return why *cert*'s own key does not verify its signature, or None (checked once)."""
+    return signature_problem(cert, cert)
 
 
 def is_ca(cert: x509.Certificate) -> bool:
@@ -180,6 +203,89 @@ def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str 
     except (UnsupportedAlgorithm, ValueError, TypeError) as exc:
         return f"the signature cannot be checked ({exc})"
     return None
+
+
+# What one signature check costs, in estimated microseconds of one core
+# (measured with cryptography 50 and OpenSSL 3 on the project's 2-core test
+# machine; ``benchmarks/bench_checks.py`` measures them again).  The figures
+# only need to be right within a factor of two: they size the path search's
+# budget (certchain.graph.MAX_WORK) so that a key built to be slow cannot buy
+# more time than ordinary ones.  Every check pays the base: reading the
+# issuer's key and hashing the certificate.
+CHECK_BASE = 10
+# ECDSA, by curve: OpenSSL's P-256 is hand-optimised; P-384 is not.
+_EC_COSTS = {
+    "secp192r1": 350, "secp224r1": 160, "secp256r1": 100, "secp384r1": 850,
+    "secp521r1": 400, "secp256k1": 280, "brainpoolP256r1": 270,
+    "brainpoolP384r1": 650, "brainpoolP512r1": 1250,
+}
+_EC_UNKNOWN = 1500  # a curve not measured: as dear as the dearest measured
+#: One P-256 check, the commonest: the unit messages count budgets in.
+P256_CHECK = CHECK_BASE + _EC_COSTS["secp256r1"]
+_EDDSA_COSTS: dict[type, int] = {ed25519.Ed25519PublicKey: 90, ed448.Ed448PublicKey: 190}
+# RSA: one modular exponentiation by the public exponent, so its cost grows
+# with the exponent's bits times the square of the modulus's: 25 for 2,048
+# bits and e = 65537, 10,000 for a 3,072-bit modulus with a 3,070-bit
+# exponent (OpenSSL allows any exponent up to 3,072-bit moduli, 64 bits
+# above).  A signature that is not exactly as long as the modulus is refused
+# before any arithmetic.
+_RSA_DIVISOR = 2_800_000  # e bits * n bits^2 / this = microseconds
+# DSA: exponentiations modulo p (q is at most 256 bits, OpenSSL refuses more).
+_DSA_DIVISOR = 6_000  # p bits^2 / this = microseconds
+
+
+def check_cost(child: x509.Certificate, issuer: x509.Certificate) -> int:
+    """
+    Return what :func:`signature_problem` (*child*, *issuer*) costs, in estimated microseconds.
+
+    Estimated from the issuer's key alone, without checking anything: a key
+    of another type than the signature algorithm needs, or an RSA signature
+    of the wrong length, is refused for the base cost.
+    """
+    return cost_with(signature_needs(child), key_cost(issuer))
+
+
+#: What checking a certificate's signature needs: (issuer key type, signature length).
+SignatureNeeds = tuple[type | None, int]
+#: What checking with a key costs: (key type, cost, RSA signature length).
+KeyCost = tuple[type | None, int, int | None]
+
+
+def cost_with(needs: SignatureNeeds, key: KeyCost) -> int:
+    """Return :func:`check_cost` from its two halves, each computed once per certificate."""
+    needed, length = needs
+    kind, cost, size = key
+    if needed is None or kind is not needed or (size is not None and length != size):
+        return CHECK_BASE
+    return CHECK_BASE + cost
+
+
+@functools.lru_cache(maxsize=8192)
+def signature_needs(cert: x509.Certificate) -> SignatureNeeds:
+    """Return the issuer key type *cert*'s signature algorithm needs, and its signature length."""
+    scheme = _SCHEMES.get(cert.signature_algorithm_oid.dotted_string, (None, None))[0]
+    return (_KEY_TYPES[scheme][0] if scheme else None), len(cert.signature)
+
+
+@functools.lru_cache(maxsize=8192)
+def key_cost(cert: x509.Certificate) -> KeyCost:
+    """Return *cert*'s key type, the cost of one check with it, and its RSA signature length."""
+    try:
+        public = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None, 0, None
+    if isinstance(public, rsa.RSAPublicKey):
+        bits = public.key_size
+        exponent = public.public_numbers().e.bit_length()
+        return rsa.RSAPublicKey, exponent * bits * bits // _RSA_DIVISOR, (bits + 7) // 8
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return ec.EllipticCurvePublicKey, _EC_COSTS.get(public.curve.name, _EC_UNKNOWN), None
+    if isinstance(public, dsa.DSAPublicKey):
+        return dsa.DSAPublicKey, public.key_size ** 2 // _DSA_DIVISOR, None
+    for key_type, cost in _EDDSA_COSTS.items():
+        if isinstance(public, key_type):
+            return key_type, cost, None
+    return None, 0, None
 
 
 # OpenSSL's short names (crypto/objects/objects.txt) for the OIDs that

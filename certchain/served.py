@@ -17,7 +17,7 @@ from __future__ import annotations
 from cryptography import x509
 
 from .assess import Assessment, Naming, assess, deployed_leaf, describe
-from .certs import identity, is_ca, is_self_signed, path_roles
+from .certs import identity, is_ca, path_roles
 from .errors import LoadError
 from .findings import (
     CertName,
@@ -66,7 +66,8 @@ def assess_served(material: Material, *, policy: Policy, keys: Material | None =
     found += _extras(deployed, judged, on_path)
     found += _links(chain, judged)
     found += _stale_stand_ins(chain, judged, on_path, policy)
-    if is_self_signed(chain[-1]) and len(chain) > 1 and on_path[len(chain) - 1] is not None:
+    last_on_path = len(chain) > 1 and on_path[len(chain) - 1] is not None
+    if last_on_path and judged.signatures.self_signed(chain[-1]):
         found.append(Finding(
             Code.ROOT_INCLUDED, Severity.INFO,
             f"The file ends with certificate {len(chain) - 1} ({subject_text(chain[-1])}), "
@@ -185,12 +186,14 @@ def _extras(
 
 
 def _link(chain: Chain, index: int, judged: Assessment) -> bool | None:
-    """Whether certificate *index* is signed by the next one (None for the last)."""
+    """Whether certificate *index* is signed by the next one (None: the last, or unchecked)."""
     if index + 1 >= len(chain):
         return None
     child, issuer = chain[index], chain[index + 1]
     if name_key(child.issuer) != name_key(issuer.subject):
         return False
+    if not judged.signatures.affordable(child, issuer):
+        return None
     return judged.signatures.problem(child, issuer) is None
 
 
@@ -198,11 +201,15 @@ def _links(chain: Chain, judged: Assessment) -> list[Finding]:
     """A forged or damaged link between neighbours whose names do match."""
     already = {f.position for f in judged.findings if f.code is Code.BAD_SIGNATURE}
     found = []
+    unchecked = 0
     for index in range(len(chain) - 1):
         child, issuer = chain[index], chain[index + 1]
         if name_key(child.issuer) != name_key(issuer.subject) or index in already:
             continue
         if child == issuer:
+            continue
+        if not judged.signatures.affordable(child, issuer):
+            unchecked += 1
             continue
         problem = judged.signatures.problem(child, issuer)
         if problem is not None:
@@ -213,6 +220,15 @@ def _links(chain: Chain, judged: Assessment) -> list[Finding]:
                 f"issuer's name ({problem}): the next certificate is a different CA "
                 "with the same name; get the matching one.", index,
             ))
+    limit = judged.signatures.limit()
+    if unchecked and limit is not None:
+        found.append(Finding(
+            Code.LIMIT_REACHED, Severity.ERROR,
+            f"certchain did not check whether {unchecked:,} certificates of the file are "
+            f"signed by the certificate after them: it had spent {limit.describe()}; so "
+            "many same-named CA certificates is how verifiers are made to hang, so remove "
+            "the ones that do not belong.",
+        ))
     return found
 
 
@@ -251,14 +267,15 @@ def _role(
             return Role.LEAF
         if judged.complete:
             return Role.EXTRA
-        # Beyond a missing issuer nothing is known of the path: say what it is.
+        # Beyond a missing issuer nothing is known of the path: say what it is
+        # (a self-signature the budget cannot pay for is not claimed).
         return (
-            Role.ROOT if is_self_signed(cert)
+            Role.ROOT if judged.signatures.self_signed(cert)
             else Role.INTERMEDIATE if is_ca(cert)
             else Role.EXTRA
         )
     if position == 0:
         return Role.LEAF
-    if is_self_signed(cert) and position == len(judged.path) - 1:
+    if position == len(judged.path) - 1 and judged.signatures.self_signed(cert):
         return Role.ROOT
     return Role.INTERMEDIATE

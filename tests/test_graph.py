@@ -14,7 +14,8 @@ from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 from pki import PKI, T0, Issued, legacy_signed, new_key, sha1_signed, tampered
 
 from certchain.certs import identity, signature_problem
-from certchain.graph import MAX_SIGNATURE_CHECKS, CertPool, Search, build_chains
+from certchain.certs import P256_CHECK
+from certchain.graph import MAX_WORK, CertPool, Search, build_chains
 from certchain.model import Chain
 
 # --------------------------------------------------------------- helpers
@@ -369,9 +370,11 @@ class TestBuildChains:
     def test_budget_limits_same_name_flood(self, pki: PKI, twins: Twins) -> None:
         """Many same-named impostors cost at most the budget in signature checks."""
         root = pki.root("Flood Root")
-        key = new_key()
         name = twins.match.cert.subject
-        flood = [pki.issue(name, key, root, ca=True, include_ski=False).cert for _ in range(30)]
+        # One key each: copies sharing a key cost one check between them.
+        flood = [
+            pki.issue(name, new_key(), root, ca=True, include_ski=False).cert for _ in range(30)
+        ]
         # A child without AKI cannot rank the impostors below the real issuer.
         child = pki.leaf(twins.match, include_aki=False)
         search = build_chains(child.cert, CertPool(flood), flood, max_signature_checks=5)
@@ -380,9 +383,9 @@ class TestBuildChains:
         checked = [r for d in search.dead_ends for r in d.rejected if "budget" not in r.reason]
         assert len(checked) == 5
 
-    def test_default_budget_is_go_s(self) -> None:
-        """The default signature budget matches Go's maxChainSignatureChecks (100)."""
-        assert MAX_SIGNATURE_CHECKS == 100
+    def test_default_budget_is_sized_by_cost(self) -> None:
+        """The default budget pays for thousands of P-256 checks, not Go's fixed 100 checks."""
+        assert 2_000 * P256_CHECK < MAX_WORK <= 10_000 * P256_CHECK
 
     @pytest.mark.parametrize(("max_depth", "found"), [(4, True), (3, False)])
     def test_max_depth(self, ladder: Ladder, max_depth: int, found: bool) -> None:
