@@ -419,3 +419,223 @@ def nc_dos(pki: PKI, shape: str) -> Crafted:
     ])
     leaf = pki.issue(subject, new_key(), root, ca=False, san=[x509.DNSName("t0.test")])
     return Crafted(leaf, (root,))
+
+
+# ------------------------------------------------------ path-search stress
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A leaf, its trust anchor and a pile of CA certificates built to make path search costly."""
+
+    shape: str
+    leaf: Issued
+    root: x509.Certificate  # the trust anchor to give (``--trust``)
+    cas: tuple[x509.Certificate, ...]  # every other input, in input order
+    path: tuple[x509.Certificate, ...]  # the path to find, leaf first; () when none is in reach
+
+
+# Shared by every pool: keys are the slow part of making certificates.
+_POOL_KEYS: dict[str, Any] = {}
+
+
+def _pool_key(name: str, kind: str = "ec") -> Any:
+    if name not in _POOL_KEYS:
+        _POOL_KEYS[name] = new_key(kind)
+    return _POOL_KEYS[name]
+
+
+def huge_exponent(public: rsa.RSAPublicKey, bits: int = 3070, seed: int = 0) -> rsa.RSAPublicKey:
+    """
+    Return an RSA public key with *public*'s modulus and a public exponent of *bits* bits.
+
+    OpenSSL caps the exponent at 64 bits only for moduli above 3,072 bits, so
+    a 3,072-bit modulus takes a 3,070-bit exponent: each signature check with
+    it is a full-length modular exponentiation, some 200 times the work of an
+    ordinary one.  Nobody holds the private half; certificates carry it as
+    their subject key.  Each *seed* gives another exponent of the same length.
+    """
+    import random
+
+    exponent = random.Random(bits * 1_000_003 + seed).getrandbits(bits) | 1 | (1 << (bits - 1))
+    return rsa.RSAPublicNumbers(exponent, public.public_numbers().n).public_key()
+
+
+def rewritten(
+    cert: x509.Certificate, serial: int, public_key: Any = None
+) -> x509.Certificate:
+    """
+    Return *cert* with another serial number (and subject key), its signature kept.
+
+    The new serial, and the new key's DER, must be as long as the old ones.
+    The copy no longer verifies with anyone's key, but checking it costs as
+    much as checking the original: a fast way to make thousands of distinct
+    certificates that each cost a full signature check.
+    """
+    tbs_der, algorithm, signature = _elements(cert.public_bytes(serialization.Encoding.DER))
+    fields = _elements(tbs_der)
+    where = 1 if fields[0][0] == 0xA0 else 0  # after [0] version (absent in v1)
+    replaced = {where: _der(0x02, serial.to_bytes(len(fields[where]) - 2, "big"))}
+    if public_key is not None:
+        replaced[where + 5] = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    for index, new in replaced.items():
+        assert len(new) == len(fields[index]), "replacements must keep their DER length"
+        fields[index] = new
+    return x509.load_der_x509_certificate(
+        _der(0x30, _der(0x30, b"".join(fields)) + algorithm + signature)
+    )
+
+
+def path_pool(pki: PKI, shape: str, *, size: int = 0) -> Pool:
+    """
+    Return a pool of candidates crafted against path search, by *shape*.
+
+    ``reissued``: a path of *size* (default 10) certificates where each CA
+    level is re-issued 3 or 4 times under one name and key (the root level
+    as 3 self-signed copies): 3^n combinations of equally good paths.
+    ``reissued-orphan``: the same without the root level, so no path ends
+    anywhere and every combination is a dead end.
+    ``decoys``: root -> intermediate -> leaf plus *size* (default 2,000)
+    CAs with the intermediate's name and other keys, without key identifiers
+    (nor an AKI in the leaf), expiring later so they rank first.
+    ``decoys-missing``: the decoys without the real intermediate.
+    ``huge-exponent``: root -> intermediate -> leaf plus *size* self-issued
+    CAs whose key has a 3,070-bit RSA exponent, all with the same name, so
+    each self-signature check is a costly one.  ``huge-exponent-issuer``:
+    the same CAs named as the leaf's issuer, which holds a 3,072-bit RSA key
+    with the same modulus, without key identifiers: each decoy tried as the
+    issuer costs a huge check.  ``huge-exponent-missing``: the same without
+    the real intermediate.
+    ``mesh-same`` / ``mesh``: *size* (default 30) CAs, same-named or not, each
+    self-signed and cross-signed by every other; the leaf is issued by the
+    first and the last one's root is the anchor (a 3-certificate path).
+    ``mesh-same-bare``: the same-named mesh without key identifiers, so that
+    nothing tells the CAs apart but their signatures.
+    ``crossed-chain``: a 10-certificate chain whose every CA is also
+    cross-signed three times: by the CAs below it (loops everywhere), and
+    where fewer than three are below, by CAs that are not in the pool.
+    """
+    if shape in ("reissued", "reissued-orphan"):
+        return _reissued(pki, size or 10, orphan=shape.endswith("-orphan"))
+    if shape in ("decoys", "decoys-missing"):
+        return _decoys(pki, size or 2000, missing=shape.endswith("-missing"))
+    if shape in ("huge-exponent", "huge-exponent-issuer", "huge-exponent-missing"):
+        return _huge_exponent(pki, shape, size or 2000)
+    if shape in ("mesh", "mesh-same", "mesh-same-bare"):
+        return _mesh(pki, shape, size or 30)
+    if shape == "crossed-chain":
+        return _crossed_chain(pki)
+    raise ValueError(shape)
+
+
+def _reissued(pki: PKI, length: int, *, orphan: bool) -> Pool:
+    levels: list[list[Issued]] = []
+    for level in range(length - 1):  # the root level first, the leaf's issuer last
+        key = _pool_key(f"level {level}")
+        name = _name(f"Reissued {level}", "certchain tests")
+        copies = 3 if level % 2 == 0 else 4
+        above = levels[-1][0] if levels else None
+        levels.append([
+            pki.issue(name, key, above, ca=True, not_after=NOT_AFTER - dt.timedelta(days=n))
+            for n in range(copies)
+        ])
+    leaf = pki.leaf(levels[-1][0], key=_pool_key("leaf"))
+    kept = levels[1:] if orphan else levels
+    cas = tuple(c.cert for level in reversed(kept) for c in level)
+    path = (leaf.cert, *(level[0].cert for level in reversed(levels)))
+    if orphan:  # the anchor given is unrelated: nothing in reach ends anywhere
+        return Pool("reissued-orphan", leaf, pki.root("Unrelated Root").cert, cas, ())
+    return Pool("reissued", leaf, levels[0][0].cert, cas, path)
+
+
+def _decoys(pki: PKI, count: int, *, missing: bool) -> Pool:
+    root = pki.root("Decoy Pool Root", key=_pool_key("root"))
+    inter = pki.intermediate(root, "Decoy Pool CA", key=_pool_key("inter"))
+    leaf = pki.leaf(inter, key=_pool_key("leaf"), include_aki=False)
+    name = inter.cert.subject
+    decoys = [
+        pki.issue(
+            name, _pool_key(f"decoy {n}"), root, ca=True, include_ski=False,
+            include_aki=False, not_after=NOT_AFTER + dt.timedelta(days=1 + n),
+        ).cert
+        for n in range(count)
+    ]
+    half = count // 2
+    if missing:
+        return Pool("decoys-missing", leaf, root.cert, (*decoys, root.cert), ())
+    cas = (*decoys[:half], inter.cert, *decoys[half:], root.cert)
+    return Pool("decoys", leaf, root.cert, cas, (leaf.cert, inter.cert, root.cert))
+
+
+def _huge_exponent(pki: PKI, shape: str, count: int) -> Pool:
+    as_issuer = shape != "huge-exponent"
+    signer = _pool_key("rsa3072", "rsa3072")
+    huge = huge_exponent(signer.public_key())
+    root = pki.root("Huge Pool Root", key=_pool_key("root"))
+    if as_issuer:
+        inter = pki.intermediate(root, "Huge Pool CA", key=signer)
+        leaf = pki.leaf(inter, key=_pool_key("leaf"), include_aki=False)
+    else:
+        inter = pki.intermediate(root, "Huge Pool CA", key=_pool_key("inter"))
+        leaf = pki.leaf(inter, key=_pool_key("leaf"))
+    name = inter.cert.subject if as_issuer else _name("Huge Exponent CA", "certchain tests")
+    template = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(huge)
+        .serial_number(1 << 60)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_ca_usage(), critical=True)
+        .sign(signer, hashes.SHA256())
+    )
+    # One exponent each: copies sharing a key would cost one check between them.
+    decoys = [
+        rewritten(template, (1 << 60) + n, huge_exponent(signer.public_key(), seed=n))
+        for n in range(count)
+    ]
+    if shape == "huge-exponent-missing":
+        return Pool(shape, leaf, root.cert, (root.cert, *decoys), ())
+    cas = (*decoys, inter.cert, root.cert)
+    return Pool(shape, leaf, root.cert, cas, (leaf.cert, inter.cert, root.cert))
+
+
+def _mesh(pki: PKI, shape: str, count: int) -> Pool:
+    same_name = shape != "mesh"
+    ids = {"include_aki": shape != "mesh-same-bare", "include_ski": shape != "mesh-same-bare"}
+
+    def name(n: int) -> x509.Name:
+        return _name("Mesh CA" if same_name else f"Mesh CA {n}", "certchain tests")
+
+    roots = [
+        pki.issue(name(n), _pool_key(f"mesh {n}"), None, ca=True, **ids) for n in range(count)
+    ]
+    crossed = {
+        (n, by): pki.issue(name(n), roots[n].key, roots[by], ca=True, **ids)
+        for n in range(count) for by in range(count) if n != by
+    }
+    leaf = pki.leaf(roots[0], key=_pool_key("leaf"), **ids)
+    cas = (*(r.cert for r in roots), *(c.cert for c in crossed.values()))
+    last = count - 1
+    path = (leaf.cert, crossed[0, last].cert, roots[last].cert)
+    return Pool(shape, leaf, roots[last].cert, cas, path)
+
+
+def _crossed_chain(pki: PKI) -> Pool:
+    count = 9  # CAs: with the leaf, a 10-certificate path
+    chain = [pki.root("Crossed 0", key=_pool_key("level 0"))]
+    for n in range(1, count):
+        chain.append(pki.intermediate(chain[-1], f"Crossed {n}", key=_pool_key(f"level {n}")))
+    outside = [pki.root(f"Crossed outside {n}", key=_pool_key(f"outside {n}")) for n in range(3)]
+    crosses = [
+        pki.cross_sign(ca, chain[n + step] if n + step < count else outside[step - 1])
+        for n, ca in enumerate(chain) for step in (1, 2, 3)
+    ]
+    leaf = pki.leaf(chain[-1], key=_pool_key("leaf"))
+    cas = (*(c.cert for c in reversed(chain)), *(c.cert for c in crosses))
+    path = (leaf.cert, *(c.cert for c in reversed(chain)))
+    return Pool("crossed-chain", leaf, chain[0].cert, cas, path)

@@ -11,11 +11,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
-from pki import PKI, T0, Issued, legacy_signed, new_key, sha1_signed, tampered
+from pki import PKI, T0, Issued, Pool, legacy_signed, new_key, path_pool, sha1_signed, tampered
 
-from certchain.certs import identity, signature_problem
-from certchain.certs import P256_CHECK
-from certchain.graph import MAX_WORK, CertPool, Search, build_chains
+from certchain.certs import (
+    CHECK_BASE,
+    P256_CHECK,
+    check_cost,
+    identity,
+    is_self_signed,
+    may_be_self_signed,
+    signature_problem,
+)
+from certchain.graph import BUDGET_REASON, MAX_WORK, CertPool, Search, build_chains
 from certchain.model import Chain
 
 # --------------------------------------------------------------- helpers
@@ -419,3 +426,143 @@ class TestBuildChains:
         search = build_chains(leaf.cert, pool, [root_b.cert])
         assert_chains(search, [leaf, a_by_b, root_b])
         assert_no_repeated_ca(list(search.chains) + [d.path for d in search.dead_ends])
+
+
+# ------------------------------------------------------- bounded search
+
+
+@pytest.fixture(scope="module")
+def pools(pki: PKI) -> dict[str, Pool]:
+    """The crafted pools these tests search (tests/pki.py path_pool), each made once."""
+    shapes = ["reissued-orphan", "reissued", "mesh", "huge-exponent-issuer",
+              "huge-exponent-missing"]
+    return {shape: path_pool(pki, shape, size=200 if "huge" in shape else 0) for shape in shapes}
+
+
+def search_pool(pool: Pool, *, self_signed: bool = True, **limits: int) -> Search:
+    """Search *pool* from its leaf to its root; self-signed ones are anchors, as assess has it."""
+    return build_chains(
+        pool.leaf.cert, CertPool(pool.cas), [pool.root], self_signed=self_signed, **limits
+    )
+
+
+class TestBoundedSearch:
+    def test_each_certificate_examined_once(self, pools: dict[str, Pool]) -> None:
+        """Re-issued copies (3^9 partial paths) cost one check per certificate, not per path."""
+        pool = pools["reissued-orphan"]
+        search = search_pool(pool)
+        assert search.chains == () and search.limit is None
+        assert len(search.reached) == len(pool.cas) + 1
+        assert len(search.dead_ends) <= len(pool.cas)
+        assert MAX_WORK - search.signatures.work_left <= (len(pool.cas) + 1) * P256_CHECK
+
+    def test_copies_of_one_key_cost_one_check(self, pki: PKI, twins: Twins) -> None:
+        """Thirty same-named copies of one wrong key are refused for the price of one check."""
+        root = pki.root("Copies Root")
+        key = new_key()
+        copies = [pki.issue(twins.match.cert.subject, key, root, ca=True).cert for _ in range(30)]
+        search = build_chains(twins.child.cert, CertPool(copies), [], max_signature_checks=1)
+        (dead,) = search.dead_ends
+        assert len(dead.rejected) == 30 and dead.unchecked == 0
+        assert {r.reason for r in dead.rejected} == {
+            "the signature does not verify with the issuer's public key"
+        }
+        assert search.signatures.checks_left == 0 and search.limit is None
+
+    def test_shortest_path_first(self, pools: dict[str, Pool]) -> None:
+        """In a full mesh of cross-signs the 3-certificate path comes first, the rest by length."""
+        pool = pools["mesh"]
+        search = search_pool(pool, self_signed=False)  # the mesh's other roots are no anchors
+        assert search.chains[0] == pool.path
+        lengths = [len(chain) for chain in search.chains]
+        assert lengths == sorted(lengths)
+        assert_no_repeated_ca(list(search.chains))
+
+    def test_paths_limit(self, pools: dict[str, Pool]) -> None:
+        """Thousands of equally good paths stop at max_paths, and the search says so."""
+        search = search_pool(pools["reissued"], max_paths=5)
+        assert len(search.chains) == 5
+        assert search.limit is not None and search.limit.kind == "paths"
+        assert search.limit.describe() == "its limit of 5 complete paths"
+
+    def test_steps_limit(self, pools: dict[str, Pool]) -> None:
+        """Too few steps leave certificates unexamined: no path, the limit named, none 'missing'."""
+        search = search_pool(pools["mesh"], self_signed=False, max_steps=20)
+        assert search.chains == ()
+        assert search.limit is not None and search.limit.kind == "steps"
+        assert search.budget_exhausted
+        assert any(d.unchecked for d in search.dead_ends)
+
+    def test_work_limit_counts_the_cost_of_each_check(self, pools: dict[str, Pool]) -> None:
+        """Keys with a 3,070-bit exponent exhaust the budget after a few dozen checks, not 200."""
+        search = search_pool(pools["huge-exponent-missing"])
+        assert search.chains == ()
+        limit = search.limit
+        assert limit is not None and limit.kind == "work" and limit.size == MAX_WORK
+        assert limit.dearest > 50 * P256_CHECK
+        assert "one check with the keys met costs as much as" in limit.describe()
+        (dead,) = search.dead_ends
+        checked = [r for r in dead.rejected if r.reason != BUDGET_REASON]
+        assert 0 < len(checked) <= MAX_WORK // limit.dearest + 1
+        assert dead.unchecked == 200 - len(checked)
+
+    def test_cheaper_key_tried_first(self, pools: dict[str, Pool]) -> None:
+        """Among candidates alike, the ordinary key is checked before 200 slow decoys."""
+        pool = pools["huge-exponent-issuer"]
+        search = search_pool(pool, max_signature_checks=2)  # leaf -> CA -> root: two checks
+        assert search.chains == (pool.path,)
+
+    @pytest.mark.parametrize(("checks", "found"), [(3, False), (4, True)])
+    def test_self_signature_is_paid_from_the_budget(
+        self, ladder: Ladder, checks: int, found: bool
+    ) -> None:
+        """Whether a reached root is self-signed costs a check like any other link."""
+        search = build_chains(
+            ladder.leaf.cert, CertPool(ladder.all), [], self_signed=True,
+            max_signature_checks=checks,
+        )
+        assert bool(search.chains) is found
+        assert (search.limit is None) is found
+
+    def test_self_signed_anchor_found_when_reached(self, ladder: Ladder) -> None:
+        """With self_signed, a self-signed certificate of the pool is an anchor once reached."""
+        search = build_chains(ladder.leaf.cert, CertPool(ladder.all), [], self_signed=True)
+        assert_chains(search, [ladder.leaf, ladder.lower, ladder.upper, ladder.root])
+
+
+class TestCheckCost:
+    def test_p256_is_the_unit(self, issuers: dict[str, Issued], pki: PKI) -> None:
+        """A P-256 check costs P256_CHECK, the unit budgets are counted in."""
+        child = pki.intermediate(issuers["ec"], "P-256 child").cert
+        assert check_cost(child, issuers["ec"].cert) == P256_CHECK
+
+    def test_wrong_key_type_costs_the_base(self, issuers: dict[str, Issued], pki: PKI) -> None:
+        """A key of another type than the signature needs is refused without arithmetic."""
+        child = pki.intermediate(issuers["ec"], "EC child").cert
+        assert check_cost(child, issuers["rsa"].cert) == CHECK_BASE
+
+    def test_rsa_signature_of_another_length_costs_the_base(self, pki: PKI) -> None:
+        """An RSA signature not as long as the issuer's modulus is refused without arithmetic."""
+        signer = pki.root("RSA 2048 Signer", key=new_key("rsa"))
+        child = pki.intermediate(signer, "RSA child").cert
+        wide = pki.root("RSA 3072 Other", key=new_key("rsa3072")).cert
+        assert check_cost(child, wide) == CHECK_BASE
+
+    def test_huge_exponent_is_dear(self, pools: dict[str, Pool]) -> None:
+        """A 3,070-bit RSA exponent costs as much as about a hundred P-256 checks."""
+        pool = pools["huge-exponent-missing"]
+        decoy = pool.cas[-1]
+        assert 50 * P256_CHECK < check_cost(pool.leaf.cert, decoy) < 200 * P256_CHECK
+        assert check_cost(decoy, decoy) > 50 * P256_CHECK  # its self-signature too
+
+
+class TestSelfSigned:
+    def test_key_identifiers_that_disagree(self, pki: PKI) -> None:
+        """A self-issued certificate whose AKI names another key is not self-signed (OpenSSL)."""
+        other = x509.AuthorityKeyIdentifier(b"\x01" * 20, None, None)
+        cert = pki.root(
+            "Odd Ids Root", include_aki=False, extra_extensions=[(other, False)]
+        ).cert
+        assert signature_problem(cert, cert) is None
+        assert not is_self_signed(cert)
+        assert not may_be_self_signed(cert)
