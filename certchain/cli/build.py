@@ -171,4 +171,3 @@ def _write_result(
         sys.stdout.flush()
         return "-", None, key_file, linked(outputs)
     return str(target), snippet, key_file, linked(outputs)
-
