@@ -23,6 +23,7 @@ from .errors import (
     KeyRequired,
     LoadError,
     OutputExistsError,
+    OutputRefused,
     PasswordRequired,
     TrustStoreError,
     WriteError,
@@ -42,7 +43,7 @@ from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
 from .trust import certifi_store, store_from_paths
 from .verify import verify_chain, verify_file
-from .write import chain_pem, write_chain, write_file
+from .write import Output, chain_pem, plan_output, write_chain, write_file, write_outputs
 
 __all__ = [
     "RENDERERS",
@@ -64,7 +65,9 @@ __all__ = [
     "LoadedCert",
     "LoadedKey",
     "Material",
+    "Output",
     "OutputExistsError",
+    "OutputRefused",
     "PasswordRequired",
     "Policy",
     "Proof",
@@ -101,6 +104,7 @@ __all__ = [
     "pedantic_objections",
     "pick_leaf",
     "plan_config_edit",
+    "plan_output",
     "prove_build",
     "prove_chain",
     "prove_files",
@@ -116,4 +120,5 @@ __all__ = [
     "verify_file",
     "write_chain",
     "write_file",
+    "write_outputs",
 ]

@@ -25,7 +25,7 @@ from .model import Chain, Format, LoadedKey, LockedKey, Material
 from .pfx import needs_legacy
 from .policy import Policy
 from .snippets import NO_KEY_NOTE, ServedFiles
-from .write import combined_pem, update_file
+from .write import Output, Protected, combined_pem, plan_output, plan_update, write_outputs
 
 #: Why an encrypted key file does not serve (a front end may say more).
 SERVER_CANNOT_ASK = "a server cannot ask for its password"
@@ -249,30 +249,60 @@ def combined_output(
 
 @dataclass(frozen=True, slots=True)
 class ConfigEdit:
-    """A planned change to a ``jupyterhub_config.py``: computed, not yet written."""
+    """A planned change to a ``jupyterhub_config.py``: computed and checked, not yet written."""
 
     path: Path  # as the user named it
     before: str | None  # None: the file does not exist yet
     after: str
+    outputs: tuple[Output, ...] = ()  # the backup, then the file; none when nothing changes
 
     @property
     def backup(self) -> Path:
         """Where the previous file is kept."""
         return self.path.with_name(self.path.name + ".bak")
 
+    @property
+    def summary(self) -> str:
+        """What writing it does, in one sentence (for after it is done)."""
+        path = self.path
+        if self.before == self.after:
+            return f"{path}: ssl_cert and ssl_key were already set; nothing changed."
+        if self.before is None:
+            return f"{path}: created with ssl_cert and ssl_key."
+        done = f"{path}: ssl_cert and ssl_key set; the previous file is {self.backup}"
+        split = next((o.links for o in self.outputs if o.path == path and o.links > 1), 0)
+        if split:
+            others = "the other name keeps" if split == 2 else f"the other {split - 1} keep"
+            done += (
+                f"; it had {split} hard links, and only this name has the new content "
+                f"({others} the previous one)"
+            )
+        return done + "."
 
-def plan_config_edit(config: Path, files: ServedFiles) -> ConfigEdit:
+
+def plan_config_edit(
+    config: Path, files: ServedFiles, *, protected: Protected | None = None,
+    split_links: bool = False,
+) -> ConfigEdit:
     """
     Compute the configuration with ``ssl_cert`` and ``ssl_key`` set to *files*.
 
-    Everything that can refuse is checked here, before anything is written.
+    Everything that can refuse is checked here, before anything is written:
+    the new text, and the files it goes to (:func:`certchain.write.plan_update`:
+    the file keeps its owner, group and mode, and so does its ``.bak``; a
+    dangling symlink, one of *protected*, and a file with other hard links
+    unless *split_links* are refused).
 
     Raises:
         LoadError: there is no usable key file, or *config* cannot be read.
         ConfigError: *config* is not valid Python, or cannot be edited safely.
+        OutputRefused, WriteError: the file or its backup cannot be written.
     """
     if files.key is None:
         raise LoadError(config, f"not changed: {files.key_note}.")
+    # Refused before it is read: the key, a dangling link, a FIFO (which
+    # would never answer), a missing folder.
+    plan_output(config, b"", overwrite=True, protected=protected or {})
     try:
         # Bytes, then decode: read_text would turn CRLF into LF.
         before: str | None = config.read_bytes().decode("utf-8")
@@ -281,20 +311,18 @@ def plan_config_edit(config: Path, files: ServedFiles) -> ConfigEdit:
     except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(config, f"cannot be read ({exc}); it was left unchanged.") from exc
     after = set_ssl(before or "", files.chain, files.key, config)
-    return ConfigEdit(config, before, after)
+    outputs: tuple[Output, ...] = ()
+    if after != before:
+        backup = config.with_name(config.name + ".bak")
+        outputs = plan_update(
+            config, after.encode("utf-8"), backup=backup if before is not None else None,
+            protected=protected or {}, split_links=split_links,
+        )
+    return ConfigEdit(config, before, after, outputs)
 
 
 def apply_config_edit(edit: ConfigEdit) -> str:
     """Write a planned configuration (previous file kept as ``.bak``); say what was done."""
-    path = edit.path
-    if edit.before == edit.after:
-        return f"{path}: ssl_cert and ssl_key were already set; nothing changed."
-    # Through a symlink, the file it points to is updated and the link kept
-    # (write_file writes through links).
-    update_file(
-        path, edit.after.encode("utf-8"),
-        backup=edit.backup if edit.before is not None else None,
-    )
-    if edit.before is not None:
-        return f"{path}: ssl_cert and ssl_key set; the previous file is {edit.backup}."
-    return f"{path}: created with ssl_cert and ssl_key."
+    # Through a symlink, the file it points to is updated and the link kept.
+    write_outputs(edit.outputs)
+    return edit.summary

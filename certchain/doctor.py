@@ -10,8 +10,11 @@ files the configuration names (their content and permissions).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
+import re
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +24,7 @@ from .deploy import chain_file_problem, encrypted_key, key_file_problem
 from .errors import CertchainError, LoadError, PasswordRequired
 from .findings import Code, Finding, Severity, by_severity
 from .jhconfig import Setting, parse_settings
-from .load import is_pkcs12, load_file
+from .load import is_pkcs12, load_bytes, load_file
 from .model import Format, Material
 from .policy import Policy
 from .proof import prove_served
@@ -65,7 +68,7 @@ def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None
         raise LoadError(config, "does not exist: pass the path of jupyterhub_config.py.") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(config, f"cannot be read ({exc}).") from exc
-    settings = {(s.section, s.trait): s for s in parse_settings(text, config)}
+    settings = {(s.section, s.trait): _redacted(s) for s in parse_settings(text, config)}
     # An empty ssl_cert/ssl_key is JupyterHub's default: TLS off, not a path.
     for trait in ("ssl_cert", "ssl_key"):
         if getattr(settings.get(("JupyterHub", trait)), "value", None) == "":
@@ -115,6 +118,15 @@ def _path_setting(
 ) -> Path | None:
     setting = settings.get(("JupyterHub", trait))
     if setting is None:
+        return None
+    if isinstance(setting.value, _KeyMaterial):
+        found.append(Finding(
+            Code.FILE_NOT_FOUND, Severity.ERROR,
+            f"c.JupyterHub.{trait} (line {setting.line}) holds {setting.source} where "
+            "JupyterHub expects the path of a file, so its proxy will not start: write the "
+            "key to a file only JupyterHub's user can read (chmod 600), name that file, and "
+            "take the key out of the configuration (whoever can read it has the key).",
+        ))
         return None
     if not setting.evaluated or not isinstance(setting.value, str):
         found.append(Finding(
@@ -311,3 +323,56 @@ def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -
     if not host or host in ("0.0.0.0", "::", "*") or _loopback(host):
         return None
     return host
+
+
+# ------------------------------------------------------------- key material
+
+
+class _KeyMaterial:
+    """The value of a setting that holds a private key: never shown."""
+
+    def __str__(self) -> str:
+        return "(not shown)"
+
+
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_NOT_SHOWN = "a private key (inline PEM), not shown"
+
+
+def _redacted(setting: Setting) -> Setting:
+    """
+    *setting*, or a copy whose text and value are withheld when it holds key material.
+
+    Key material: an inline PEM private key block anywhere in the expression,
+    or a string or bytes value that loads as a private key (PEM, DER, or DER
+    in base64).  Every message that quotes the setting then says
+    "a private key (...), not shown" instead of printing the key.
+    """
+    value = setting.value
+    data = value.encode("utf-8", "replace") if isinstance(value, str) else value
+    if _PEM_PRIVATE_KEY.search(setting.source) or (
+        isinstance(data, bytes) and _PEM_PRIVATE_KEY.search(data.decode("latin-1"))
+    ):
+        return replace(setting, source=_NOT_SHOWN, value=_KeyMaterial())
+    if isinstance(data, bytes) and (_loads_as_key(data) or _loads_as_key(_unbase64(data))):
+        return replace(setting, source="a private key, not shown", value=_KeyMaterial())
+    return setting
+
+
+def _loads_as_key(data: bytes) -> bool:
+    if not data:
+        return False
+    try:
+        material = load_bytes(data, keep_locked=True)
+    except PasswordRequired:
+        return True  # a PKCS#12 file that needs its password: a key container
+    except CertchainError:
+        return False
+    return bool(material.keys or material.locked)
+
+
+def _unbase64(data: bytes) -> bytes:
+    try:
+        return base64.b64decode(b"".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return b""

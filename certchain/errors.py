@@ -92,3 +92,15 @@ class KeyRequired(CertchainError):
 
 class WriteError(CertchainError):
     """The output could not be written."""
+
+
+class OutputRefused(WriteError):
+    """
+    An output path is refused before anything is written: a dangling symlink,
+    not a regular file, the private key or another file that must not be lost.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

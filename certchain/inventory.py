@@ -20,10 +20,15 @@ from .keys import describe_key, key_matches
 from .model import LoadedCert, LoadedKey, LockedKey, Material, serial_number, utc_iso
 from .names import all_names, san_names
 
+#: How many certificates (and keys) ``inspect`` lists by default: past a
+#: screenful, a listing is for a program (JSON) or asked for (``--all``).
+INSPECT_LIMIT = 100
+
 
 def inspect_material(
-    material: Material, at: datetime, *, others: Sequence[Material] = ()
-) -> dict[str, list[dict[str, Any]]]:
+    material: Material, at: datetime, *, others: Sequence[Material] = (),
+    limit: int | None = None,
+) -> dict[str, Any]:
     """
     Return ``{"certificates": [...], "keys": [...]}`` describing *material*.
 
@@ -35,14 +40,26 @@ def inspect_material(
     files of the same run) it belongs to (``matches_elsewhere``: file and
     index).  An encrypted key left closed (``Material.locked``) is listed
     with its source only: its type is None and it matches nothing known.
+
+    With a *limit*, only the first *limit* certificates and keys are
+    described (a key still matches every certificate), and ``omitted``
+    counts the others: ``{"certificates": n, "keys": m}``.
     """
-    certs = [_cert(c, at) for c in material.certs]
-    keys = [_key(k, material.certs, others) for k in material.keys]
-    keys += [_locked(k) for k in material.locked]
+    shown = material.certs if limit is None else material.certs[:limit]
+    certs = [_cert(c, at) for c in shown]
+    keys = [_key(k, material.certs, others) for k in material.keys[:limit]]
+    keys += [_locked(k) for k in material.locked[:limit]]
     keys.sort(key=lambda k: k["_index"])
+    keys = keys[:limit]
     for key in keys:
         del key["_index"]
-    return {"certificates": certs, "keys": keys}
+    items: dict[str, Any] = {"certificates": certs, "keys": keys}
+    if limit is not None:
+        items["omitted"] = {
+            "certificates": len(material.certs) - len(certs),
+            "keys": len(material.keys) + len(material.locked) - len(keys),
+        }
+    return items
 
 
 def _cert(loaded: LoadedCert, at: datetime) -> dict[str, Any]:

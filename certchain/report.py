@@ -2,13 +2,23 @@
 Presentation: results as human text or as JSON-ready dictionaries.
 
 No click and no printing: the CLI decides where the text goes.
+
+Text that comes from outside (a certificate's names, SANs and URLs, a file's
+name, a configuration's values, and the finding messages that quote them)
+goes through :func:`escape` wherever it enters a text line, on a terminal
+and off it: a control character is shown as ``\\x1b`` or ``\\n``, so a
+certificate can neither start a line of its own nor drive the terminal.
+The line breaks and colours of the layout are certchain's own.  JSON needs
+no such step: ``json.dumps`` escapes every control character (and, with its
+default ``ensure_ascii``, every non-ASCII one).
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +29,60 @@ from .findings import Finding, Remedy, issuer_text, subject_text
 from .model import Chain, Role, fingerprint, utc_iso
 from .policy import WARN_DAYS
 from .results import BuildResult, Report
+from .write import Output
 
 #: How a front end spells each remedy (the CLI: its flags); none by default.
 Hints = Mapping[Remedy, str]
 _NO_HINTS: Hints = {}
 
 
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape(text: str) -> str:
+    """
+    Return *text* with every character that is not printable written as an escape.
+
+    What Python's ``repr`` escapes: control characters (C0, DEL, C1: ESC,
+    BEL, a line break), line and paragraph separators, format characters
+    (bidirectional overrides, zero-width characters), lone surrogates (an
+    undecodable file name), spaces other than the ASCII space.  Each becomes
+    ``\\n``, ``\\r``, ``\\t``, ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``.  The result
+    is printable, so escaping twice changes nothing.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape_lines(text: str) -> str:
+    """
+    Return *text* (lines certchain made, meant to be copied) escaped but for ``\\n`` and tabs.
+
+    The line breaks are certchain's; a tab (in a quoted path) can neither
+    start a line nor drive a terminal, and escaping it would spoil the copy.
+    """
+    return "\n".join(
+        "\t".join(escape(part) for part in line.split("\t")) for line in text.split("\n")
+    )
+
+
 def message(finding: Finding, hints: Hints = _NO_HINTS) -> str:
-    """Return *finding*'s message, with the front end's spelling of its remedy."""
+    """
+    Return *finding*'s message, with the front end's spelling of its remedy.
+
+    As the library wrote it (for JSON); text output shows it through :func:`escape`.
+    """
     hint = hints.get(finding.remedy) if finding.remedy is not None else None
     if hint is None:
         return finding.message
@@ -111,7 +167,20 @@ def combined_dict(path: Path | None) -> dict[str, str] | None:
 
 def combined_line(path: Path) -> str:
     """Say that a file holding the private key was written, and with which mode."""
-    return f"Wrote the key and chain to {path} (mode {KEY_FILE_MODE:04o})."
+    return f"Wrote the key and chain to {escape(str(path))} (mode {KEY_FILE_MODE:04o})."
+
+
+def links_lines(outputs: Iterable[Output]) -> list[str]:
+    """Say, for each output that replaced a file with other hard links, that they kept it."""
+    return [
+        f"{escape(str(o.path))} had {o.links} hard links: only this name has the new "
+        f"content; {_others(o.links - 1)} the previous file."
+        for o in outputs
+    ]
+
+
+def _others(count: int) -> str:
+    return "the other name keeps" if count == 1 else f"the other {count} names keep"
 
 
 def chain_lines(
@@ -130,24 +199,72 @@ def chain_lines(
             f"  {index}  {role.value:<12}  {{0}}  (issued by {{1}}, "
             f"expires {cert.not_valid_after_utc:%Y-%m-%d}){left_out}"
         )
-        lines += wrap_line(_fitted(line, width, subject_text(cert), issuer_text(cert)), width)
+        lines += wrap_line(_fitted(line, width, *_names(cert)), width)
     return lines
+
+
+def _names(cert: x509.Certificate) -> tuple[str, str]:
+    """A certificate's subject and issuer, as text lines show them (escaped)."""
+    return escape(subject_text(cert)), escape(issuer_text(cert))
+
+
+#: More findings of one kind (code and severity) than this would fill a
+#: screen: the text shows the first :data:`SAME_KIND_SHOWN` and one line that
+#: counts the rest (JSON keeps every one).
+SAME_KIND_LIMIT = 10
+SAME_KIND_SHOWN = 3
+
+
+def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, int]]:
+    """
+    The findings a text report shows, each with how many of its kind it stands for.
+
+    0 for a finding shown alone; for the last one shown of a kind that has
+    more than :data:`SAME_KIND_LIMIT`, the number of those not shown.
+    """
+    total = Counter((f.code, f.severity) for f in findings)
+    seen: Counter[tuple[object, object]] = Counter()
+    shown = []
+    for finding in findings:
+        kind = (finding.code, finding.severity)
+        seen[kind] += 1
+        if total[kind] <= SAME_KIND_LIMIT or seen[kind] < SAME_KIND_SHOWN:
+            shown.append((finding, 0))
+        elif seen[kind] == SAME_KIND_SHOWN:
+            shown.append((finding, total[kind] - SAME_KIND_SHOWN))
+    return shown
+
+
+def _more(count: int) -> str:
+    """The line that stands for *count* findings not shown, after the first few."""
+    return (
+        f"{count:,} more like the {SAME_KIND_SHOWN} above ({count + SAME_KIND_SHOWN:,} in "
+        "all); the JSON output lists each one."
+    )
 
 
 def finding_lines(
     findings: Sequence[Finding], hints: Hints = _NO_HINTS, *, colour: bool = False,
     width: int | None = None,
 ) -> list[str]:
-    """Return one line per finding: severity, code, message (wrapped to *width*)."""
+    """
+    Return one line per finding: severity, code, message (wrapped to *width*).
+
+    More than :data:`SAME_KIND_LIMIT` findings of one kind are shown as their
+    first few and one line that counts the rest.
+    """
     lines = []
-    for finding in findings:
+    for finding, more in _grouped(findings):
         name = finding.severity.value
-        text = f"  {name:<7}  {finding.code.value}: {message(finding, hints)}"
-        wrapped = wrap_line(text, width, hang=_MESSAGE_COLUMN)
-        wrapped[0] = wrapped[0].replace(
-            f"{name:<7}", paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour), 1
-        )
-        lines.extend(wrapped)
+        texts = [escape(message(finding, hints))] + ([_more(more)] if more else [])
+        for text in texts:
+            wrapped = wrap_line(
+                f"  {name:<7}  {finding.code.value}: {text}", width, hang=_MESSAGE_COLUMN
+            )
+            wrapped[0] = wrapped[0].replace(
+                f"{name:<7}", paint(f"{name:<7}", _SEVERITY_COLOUR[name], colour), 1
+            )
+            lines.extend(wrapped)
     return lines
 
 
@@ -161,15 +278,15 @@ def error_lines(
     ``hub.crt: error missing-issuer: No issuer found for ...``
     """
     lines = []
-    for finding in findings:
-        if finding.severity.value != "error":
-            continue
-        prefix = f"{label}: "
-        wrapped = wrap_line(f"{prefix}error {finding.code.value}: {message(finding, hints)}",
-                            width, hang=4)
-        if wrapped[0].startswith(f"{prefix}error "):
-            wrapped[0] = prefix + paint("error", "red", colour) + wrapped[0][len(prefix) + 5:]
-        lines.extend(wrapped)
+    prefix = f"{escape(label)}: "
+    errors = [f for f in findings if f.severity.value == "error"]
+    for finding, more in _grouped(errors):
+        texts = [escape(message(finding, hints))] + ([_more(more)] if more else [])
+        for text in texts:
+            wrapped = wrap_line(f"{prefix}error {finding.code.value}: {text}", width, hang=4)
+            if wrapped[0].startswith(f"{prefix}error "):
+                wrapped[0] = prefix + paint("error", "red", colour) + wrapped[0][len(prefix) + 5:]
+            lines.extend(wrapped)
     return lines
 
 
@@ -186,11 +303,11 @@ def build_text(
     *width*, no line is longer (the configuration lines are kept whole: they
     are meant to be copied).
     """
-    parts = [paint(f"Chain for {source}:", "bold", colour)]
+    parts = [paint(f"Chain for {escape(str(source))}:", "bold", colour)]
     kept = len(result.output_chain)
     parts.extend(chain_lines(result.chain, result.roles, kept=kept, width=width))
     if result.key is not None:
-        parts.append(f"Private key: {result.key.source} matches the leaf.")
+        parts.append(f"Private key: {escape(str(result.key.source))} matches the leaf.")
     if result.findings:
         parts.append("Findings:")
         parts.extend(finding_lines(result.findings, hints, colour=colour, width=width))
@@ -199,7 +316,7 @@ def build_text(
                      + ": fix the errors above and run again.")
     else:
         count = len(result.output_chain)
-        where = "standard output" if output == "-" else output
+        where = "standard output" if output == "-" else escape(output)
         parts.append(f"Wrote {count} certificate{'s' if count != 1 else ''} to {where}.")
     if combined is not None:
         parts.append(combined_line(combined))
@@ -207,7 +324,7 @@ def build_text(
     if snippet:
         heading = (f"Configuration ({format_name}):" if format_name != "jupyterhub"
                    else "For jupyterhub_config.py:")
-        text += f"\n{heading}\n{snippet.rstrip(chr(10))}\n"
+        text += f"\n{heading}\n{escape_lines(snippet.rstrip(chr(10)))}\n"
     return text
 
 
@@ -327,7 +444,7 @@ def verify_text(
     terminal *width*, no line is longer (subjects are shortened in the
     middle, messages wrapped; the repair command is kept whole).
     """
-    lines = [paint(file, "bold", colour)]
+    lines = [paint(escape(file), "bold", colour)]
     for index, (cert, role) in enumerate(zip(report.chain, report.roles)):
         days = (cert.not_valid_after_utc - at).days
         left = _days_left(days, "expired")
@@ -342,7 +459,7 @@ def verify_text(
             f" {mark} {indent}{branch}[{index}] {role.value}: {{0}}  "
             f"(issuer {{1}}; expires {cert.not_valid_after_utc:%Y-%m-%d}, {left})"
         )
-        lines.append(_fitted(line, width, subject_text(cert), issuer_text(cert)))
+        lines.append(_fitted(line, width, *_names(cert)))
     if report.findings:
         lines.append("Findings:")
         lines.extend(finding_lines(report.findings, hints, colour=colour, width=width))
@@ -360,7 +477,7 @@ def verify_text(
     lines.append(verdict + ".")
     text = fit_text(lines, width)
     if repair:
-        text += f"certchain build can repair this file: {repair}\n"
+        text += f"certchain build can repair this file: {escape_lines(repair)}\n"
     return text
 
 
@@ -368,14 +485,17 @@ def verify_text(
 
 
 def inspect_text(
-    items: dict[str, list[dict[str, Any]]], *, colour: bool = False, width: int | None = None,
+    items: Mapping[str, Any], *, colour: bool = False, width: int | None = None,
+    more_hint: str | None = None,
 ) -> str:
     """
     Return the human listing of ``certchain inspect``.
 
     An expired certificate's validity is red, one that expires within
     :data:`~certchain.policy.WARN_DAYS` days yellow.  With a terminal *width*,
-    long values are wrapped under their column.
+    long values are wrapped under their column.  Certificates and keys that
+    :func:`~certchain.inventory.inspect_material` left out (``omitted``) are
+    counted in one line each, with *more_hint* (how to list them all).
     """
     lines: list[str] = []
     for index, cert in enumerate(items["certificates"]):
@@ -388,12 +508,12 @@ def inspect_text(
             left = paint(left, "red", colour)
         elif days < WARN_DAYS:
             left = paint(left, "yellow", colour)
-        header = _fitted(f"Certificate {index}: {{0}}", width, cert["subject"])
+        header = _fitted(f"Certificate {index}: {{0}}", width, escape(cert["subject"]))
         lines.append(paint(header, "bold", colour))
         rows = [
-            ("from", cert["source"]),
-            ("issuer", cert["issuer"]),
-            ("names", ", ".join(cert["san"]) or "(no subjectAltName)"),
+            ("from", escape(cert["source"])),
+            ("issuer", escape(cert["issuer"])),
+            ("names", escape(", ".join(cert["san"])) or "(no subjectAltName)"),
             ("valid", f"{cert['not_before']} to {cert['not_after']} ({left})"),
             ("key", cert["key"]),
             ("signature", cert["signature"]),
@@ -404,24 +524,34 @@ def inspect_text(
             ("CA", ca),
             ("key usage", _listed(cert["key_usage"])),
             ("EKU", _listed(cert["ext_key_usage"])),
-            ("CA issuers", ", ".join(cert["aia"]["ca_issuers"]) or "-"),
-            ("OCSP", ", ".join(cert["aia"]["ocsp"]) or "-"),
-            ("CRL", ", ".join(cert["crl"]) or "-"),
+            ("CA issuers", escape(", ".join(cert["aia"]["ca_issuers"])) or "-"),
+            ("OCSP", escape(", ".join(cert["aia"]["ocsp"])) or "-"),
+            ("CRL", escape(", ".join(cert["crl"])) or "-"),
         ]
         for name, value in rows:
             lines.extend(_row(name, value, width))
+    omitted = items.get("omitted", {})
+    lines += _omitted(omitted.get("certificates", 0), "certificate", more_hint)
     for index, key in enumerate(items["keys"]):
         matches = [f"certificate {i}" for i in key["matches"]]
         matches += [f"certificate {m['cert']} of {m['file']}" for m in key["matches_elsewhere"]]
         kind = key["type"] or "encrypted (type and size unknown without the password)"
         lines.append(paint(f"Private key {index}: {kind}", "bold", colour))
-        lines += _row("from", key["source"], width)
+        lines += _row("from", escape(key["source"]), width)
         lines += _row("encrypted", "yes" if key["encrypted"] else "no", width)
         if key["type"] is None:
             lines += _row("matches", "unknown (give the password to match it)", width)
         else:
-            lines += _row("matches", ", ".join(matches) or "no listed certificate", width)
+            lines += _row("matches", escape(", ".join(matches)) or "no listed certificate", width)
+    lines += _omitted(omitted.get("keys", 0), "private key", more_hint)
     return fit_text(lines, width)
+
+
+def _omitted(count: int, what: str, hint: str | None) -> list[str]:
+    if not count:
+        return []
+    how = f" ({hint})" if hint else ""
+    return [f"... and {count:,} more {what}{'s' if count != 1 else ''}, not shown{how}."]
 
 
 def _row(name: str, value: str, width: int | None) -> list[str]:

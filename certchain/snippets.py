@@ -59,6 +59,9 @@ def jupyterhub_cli(files: ServedFiles) -> str:
     lists ``--ssl-cert`` and ``--ssl-key``), quoted for a POSIX shell.
     """
     words = ["jupyterhub", "--ssl-cert", str(files.chain)]
+    for path in (files.chain, files.key):
+        if path is not None:
+            _refuse_control(path, "the shell")  # a line break is quoted
     if files.key is not None:
         words += ["--ssl-key", str(files.key)]
         return shlex.join(words) + "\n"
@@ -152,6 +155,16 @@ def _refuse_newline(path: Path, server: str) -> None:
     if "\n" in str(path) or "\r" in str(path):
         raise SnippetError(f"{path!r}: {server} cannot read a path with a line break; "
                            "move the file.")
+    _refuse_control(path, server)
+
+
+def _refuse_control(path: Path, server: str) -> None:
+    # A control character other than a line break or a tab (ESC, ...) would
+    # be printed raw, driving the terminal, or escaped, and then the line
+    # could not be copied as it is.
+    if not "".join(c for c in str(path) if c not in "\t\n\r").isprintable():
+        raise SnippetError(f"{path!r}: a path with a control character cannot be written "
+                           f"safely for {server}; move the file.")
 
 
 def _double_quote(path: Path, server: str, variable: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pki import T0_ISO, Hierarchy
 
-from certchain import OutputExistsError, write_file
+from certchain import OutputExistsError, OutputRefused, write_file
 from certchain.cli import ExitCode, main
 
 
@@ -77,12 +77,13 @@ class TestWriteFile:
         assert b"new\n" == link.resolve().read_bytes()
 
     def test_dangling_link_is_refused(self, tmp_path: Path) -> None:
-        """A dangling link counts as existing, as before (it is not followed)."""
+        """A dangling link is refused, with or without overwrite (it is not followed)."""
         dangling = tmp_path / "out.pem"
         dangling.symlink_to(tmp_path / "nowhere.pem")
 
-        with pytest.raises(OutputExistsError):
-            write_file(dangling, b"new\n")
+        for overwrite in (False, True):
+            with pytest.raises(OutputRefused):
+                write_file(dangling, b"new\n", overwrite=overwrite)
 
         assert not (tmp_path / "nowhere.pem").exists()
 

@@ -13,6 +13,7 @@ from pki import Hierarchy, pem
 from certchain import (
     CertchainError,
     OutputExistsError,
+    OutputRefused,
     WriteError,
     chain_pem,
     write_chain,
@@ -90,12 +91,13 @@ class TestWriteFile:
         assert names(tmp_path) == ["out.crt"]
 
     def test_refuses_dangling_symlink(self, tmp_path: Path) -> None:
-        """A dangling symlink at the target counts as existing and is not followed."""
+        """A dangling symlink at the target is refused, even with overwrite, and not followed."""
         target = tmp_path / "out.crt"
         target.symlink_to(tmp_path / "elsewhere")
 
-        with pytest.raises(OutputExistsError):
-            write_file(target, b"new")
+        for overwrite in (False, True):
+            with pytest.raises(OutputRefused, match="dangling"):
+                write_file(target, b"new", overwrite=overwrite)
 
         assert not (tmp_path / "elsewhere").exists()
         assert names(tmp_path) == ["out.crt"]

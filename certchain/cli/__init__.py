@@ -8,6 +8,10 @@ inspect, ``deploy``: config and doctor); ``common`` holds what they share.
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
+
 import click
 
 from .audit import inspect, verify
@@ -17,12 +21,45 @@ from .deploy import config, doctor
 
 __all__ = ["PASSWORD_ENV", "ExitCode", "main"]
 
+#: Signals that end a run as Ctrl-C does, through an exception, so that a
+#: write in progress removes its temporary file (exit status 128 + N).
+_ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="certchain")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Assemble and verify TLS certificate chains."""
+    _end_on_signals(ctx)
 
 
 for _command in (build, verify, inspect, config, doctor):
     main.add_command(_command)
+
+
+def _end_on_signals(ctx: click.Context) -> None:
+    """
+    Turn SIGTERM and SIGHUP into ``SystemExit(128 + N)`` for this run.
+
+    Their default action ends the process at once, leaving a write's
+    temporary file behind; an exception runs the ``finally`` blocks that
+    remove it.  A signal the caller ignores (``nohup``) stays ignored, and
+    the previous handlers come back when the run ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers
+    previous = {}
+    for number in _ENDING:
+        if signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, _end)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    ctx.call_on_close(restore)
+
+
+def _end(number: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + number)

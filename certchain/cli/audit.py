@@ -14,10 +14,10 @@ from pathlib import Path
 import click
 
 from .. import certbot
-from ..inventory import inspect_material
+from ..inventory import INSPECT_LIMIT, inspect_material
 from ..load import find_keys
 from ..model import Material, Role
-from ..report import inspect_text, paint, verify_dict, verify_text
+from ..report import escape, inspect_text, paint, verify_dict, verify_text
 from ..results import Report
 from ..verify import verify_chain, verify_file
 from .common import (
@@ -121,17 +121,21 @@ Exit codes:
 @PASSWORD_FILE
 @AT_OPTION
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per file, one per line.")
+              help="Print one JSON object per file, one per line (always every certificate).")
+@click.option("--all", "show_all", is_flag=True,
+              help=f"List every certificate and key of a file, not only the first "
+                   f"{INSPECT_LIMIT}.")
 @QUIET_OPTION
 def inspect(
     files: tuple[Path | None, ...], password_file: Path | None, at: datetime | None,
-    as_json: bool, quiet: bool,
+    as_json: bool, show_all: bool, quiet: bool,
 ) -> None:
     """
     List every certificate and key in FILES, field by field ('-': standard input).
 
     A key is matched against the certificates of every FILE.  An encrypted
-    key is listed as such when no password is given.
+    key is listed as such when no password is given.  Past the first
+    certificates of a file, the text counts the others (--all lists them).
     """
     when = at or datetime.now(timezone.utc)
     style = style_for()
@@ -148,13 +152,16 @@ def inspect(
             show_error(material, as_json=as_json, file=input_label(path))
             continue
         others = [m for m in readable if m is not material]
-        items = inspect_material(material, when, others=others)
         if as_json:
+            items = inspect_material(material, when, others=others)
             click.echo(json.dumps({"file": input_label(path), **items}))
         elif not quiet:
+            limit = None if show_all else INSPECT_LIMIT
+            items = inspect_material(material, when, others=others, limit=limit)
             if len(files) > 1:
-                click.echo(paint(f"== {input_label(path)}", "bold", style.colour))
-            click.echo(inspect_text(items, colour=style.colour, width=style.width), nl=False)
+                click.echo(paint(f"== {escape(input_label(path))}", "bold", style.colour))
+            click.echo(inspect_text(items, colour=style.colour, width=style.width,
+                                    more_hint="--all lists them"), nl=False)
     if len(readable) < len(loaded):
         sys.exit(ExitCode.BAD_INPUT)
 
@@ -191,9 +198,10 @@ def _repair_command(
         words += ["-o", str(path), "--force"]
     else:
         words += ["-o", str(path.with_name(f"{path.stem}-fixed.crt"))]
-    command = shlex.join(words)
+    # Each line escaped on its own: a line break in a file name stays inside its line.
+    command = escape(shlex.join(words))
     note = _certbot_note(path, report)
-    return f"{command}\n{note}" if note else command
+    return f"{command}\n{escape(note)}" if note else command
 
 
 def _certbot_note(path: Path, report: Report) -> str | None:

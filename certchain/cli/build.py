@@ -12,14 +12,21 @@ import click
 
 from ..build import build_chain
 from ..deploy import served_files
-from ..errors import OutputExistsError
 from ..load import find_keys, load_file, load_files
 from ..model import LockedKey, Material
 from ..proof import prove_build
-from ..report import build_dict, build_text
+from ..report import build_dict, build_text, links_lines
 from ..results import BuildResult
 from ..snippets import render
-from ..write import chain_pem, write_file
+from ..write import (
+    Output,
+    Protected,
+    chain_pem,
+    linked,
+    plan_output,
+    secret_files,
+    write_outputs,
+)
 from .common import (
     COMBINED_OPTION,
     EXIT_CODES_HELP,
@@ -79,9 +86,12 @@ def build(
             password_file, lambda pw: _load_inputs(host, inputs, key_path, pw)
         )
         # Refused before any work, but after the inputs: a missing input is
-        # the more useful message.  write_file checks again, atomically.
-        if target is not None and not force and target.exists():
-            raise OutputExistsError(target)
+        # the more useful message.  Planned again, with the data, before writing.
+        protected = secret_files(key_path, password_file, keys, host_material, others)
+        if target is not None:
+            plan_output(target, b"", overwrite=force, protected=protected)
+        if combined is not None:  # an existing one: refused with its own fixes
+            plan_output(combined, b"", overwrite=True, protected=protected)
         result = build_chain(
             host_material, others, policy=policy, keys=keys, include_root=not no_root,
         )
@@ -89,9 +99,11 @@ def build(
         # what would be written and shakes hands with it.
         result = prove_build(result, policy, combined=combined is not None)
         locked = next(iter(keys.locked), None) if keys is not None else None
-        written, snippet, key_file = _write_result(
-            result, target, force, format_name, combined, locked
+        written, snippet, key_file, split = _write_result(
+            result, target, force, format_name, combined, locked, protected
         )
+    if split and not quiet:
+        click.echo("\n".join(links_lines(split)), err=True)
     if as_json:
         click.echo(json.dumps(
             build_dict(result, written, snippet, HINTS, combined=key_file), indent=2
@@ -128,24 +140,34 @@ def _load_inputs(
 
 def _write_result(
     result: BuildResult, target: Path | None, force: bool, format_name: str,
-    combined: Path | None, locked: LockedKey | None,
-) -> tuple[str | None, str | None, Path | None]:
-    """Write the chained file (and --combined) if the result is good: (where, snippet, combined)."""
+    combined: Path | None, locked: LockedKey | None, protected: Protected,
+) -> tuple[str | None, str | None, Path | None, list[Output]]:
+    """
+    Write the chained file (and --combined) if the result is good.
+
+    Returns (where, snippet, combined, the outputs that split hard links).
+    """
     if not result.ok:
-        return None, None, None
+        return None, None, None, []
     data = chain_pem(result.output_chain)
     # Everything that can refuse (a path the format cannot express, a
-    # missing key, an existing file) is settled before anything is written.
+    # missing key, an existing file, a dangling link, the key itself as the
+    # output, a folder that cannot be written) is settled before anything
+    # is written.
     pair = combined_output(combined, result.output_chain, result.key, force)
     snippet = None
     if target is not None:
         files = served_files(target, result.key, combined=combined, locked=locked)
         snippet = render(format_name, files)
+    outputs = []
     if pair is not None:
-        write_file(*pair, overwrite=force, mode=0o600)
+        outputs.append(plan_output(*pair, overwrite=force, mode=0o600, protected=protected))
+    if target is not None:
+        outputs.append(plan_output(target, data, overwrite=force, protected=protected))
+    write_outputs(outputs)
+    key_file = pair[0] if pair else None
     if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        return "-", None, pair[0] if pair else None
-    write_file(target, data, overwrite=force)
-    return str(target), snippet, pair[0] if pair else None
+        return "-", None, key_file, linked(outputs)
+    return str(target), snippet, key_file, linked(outputs)

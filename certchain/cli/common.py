@@ -47,7 +47,7 @@ from ..jhconfig import ConfigError
 from ..load import load_file, load_stream
 from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
-from ..report import Hints, error_dict, error_lines
+from ..report import Hints, error_dict, error_lines, escape
 from ..snippets import RENDERERS, SnippetError
 from ..trust import certifi_store, store_from_paths
 
@@ -115,6 +115,11 @@ class BadInput(click.ClickException):
         self.code = code
         self.file = file
 
+    def format_message(self) -> str:
+        # The Error: line quotes file names and certificate names: escaped
+        # (the JSON error object keeps self.message, which json.dumps escapes).
+        return escape(self.message)
+
 
 def error_code(exc: CertchainError) -> str:
     """Return the stable ``error.code`` of *exc* (:data:`ERROR_CODES`)."""
@@ -158,7 +163,7 @@ def show_error(exc: click.ClickException, *, as_json: bool, file: str | None = N
 
 def _error_object(exc: click.ClickException, file: str | None = None) -> dict[str, Any]:
     if isinstance(exc, BadInput):
-        doc = error_dict(exc.code, exc.format_message(), exc.file or file)
+        doc = error_dict(exc.code, exc.message, exc.file or file)
     else:
         doc = error_dict(USAGE_ERROR, exc.format_message(), file)
     return {"file": file, **doc} if file is not None else doc

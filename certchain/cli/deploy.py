@@ -11,16 +11,25 @@ from pathlib import Path
 
 import click
 
-from ..deploy import apply_config_edit, plan_config_edit, served_files, unreadable_files
+from ..deploy import plan_config_edit, served_files, unreadable_files
 from ..doctor import doctor_config
 from ..findings import Severity, by_severity
 from ..load import find_keys, load_file
 from ..model import Material
 from ..proof import prove_served, server_key_file
-from ..report import combined_line, finding_lines, paint, verify_dict, verify_text
+from ..report import (
+    combined_line,
+    escape,
+    escape_lines,
+    finding_lines,
+    links_lines,
+    paint,
+    verify_dict,
+    verify_text,
+)
 from ..served import assess_served
 from ..snippets import render
-from ..write import write_file
+from ..write import linked, plan_output, secret_files, write_outputs
 from .common import (
     AUDIT_HINTS,
     COMBINED_OPTION,
@@ -97,7 +106,7 @@ def config(
     else:
         warnings = [f for f in report.findings if f.severity is Severity.WARNING]
         lines = finding_lines(warnings, AUDIT_HINTS, colour=style.colour, width=style.width)
-        verified = f"{chain_path}: {paint('verified', 'green', style.colour)}."
+        verified = f"{escape(str(chain_path))}: {paint('verified', 'green', style.colour)}."
         click.echo("\n".join([verified, *lines]), err=True)
     if not report.ok and not force:
         if not quiet:
@@ -111,17 +120,27 @@ def config(
         if refused and (config_file is not None or combined is not None):
             click.echo("Nothing was written: the server cannot load these files.", err=True)
             config_file = combined = None
-        edit = plan_config_edit(config_file, files) if config_file is not None else None
+        # Every output is planned (and every refusal made) before the first
+        # byte is written: no --combined file, no .bak, no half edit.
+        protected = secret_files(key_path, password_file, keys, material)
+        protected.setdefault(chain_path, "the chained file CHAIN")
+        edit = plan_config_edit(
+            config_file, files, protected=protected, split_links=force
+        ) if config_file is not None else None
         pair = combined_output(combined, report.chain, report.key, force)
+        outputs = list(edit.outputs) if edit is not None else []
         if pair is not None:
-            write_file(*pair, overwrite=force, mode=0o600)
-            if not quiet:
-                click.echo(combined_line(pair[0]), err=True)
-        if edit is not None:
-            done = apply_config_edit(edit)
-            if not quiet:
-                click.echo(done, err=True)
-    click.echo(snippet, nl=False)
+            outputs.insert(0, plan_output(*pair, overwrite=force, mode=0o600,
+                                          protected=protected))
+        write_outputs(outputs)
+    if not quiet:
+        done = [combined_line(pair[0])] if pair is not None else []
+        done += [escape(edit.summary)] if edit is not None else []
+        # (the edit's summary says it for the configuration file)
+        done += links_lines(linked(outputs[:1])) if pair is not None else []
+        if done:
+            click.echo("\n".join(done), err=True)
+    click.echo(escape_lines(snippet), nl=False)
     if not report.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
 
