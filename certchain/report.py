@@ -452,7 +452,12 @@ def verify_text(
             mark = "   "
         else:
             linked = report.links[index - 1]
-            mark = paint(" ok", "green", colour) if linked else paint(" NO", "red", colour)
+            # None: the link was not checked (the check budget ran out).
+            mark = (
+                paint(" ok", "green", colour) if linked
+                else paint(" ??", "yellow", colour) if linked is None
+                else paint(" NO", "red", colour)
+            )
         indent = "  " * min(index, 6)
         branch = "" if index == 0 else "`-"
         line = (

@@ -220,6 +220,18 @@ def test_served_links_beyond_the_budget_are_one_finding(
     assert None in report.links  # unchecked links are not claimed either way
 
 
+def test_an_unchecked_link_is_drawn_as_unknown(pool_of: Callable[[Case], Pool]) -> None:
+    """The drawn chain marks a link the budget left unchecked '??', never 'NO' or 'ok'."""
+    from certchain.report import verify_text
+
+    pool = pool_of(Case("huge-exponent", "huge-exponent"))
+    report = verify_chain(certs(pool.leaf.cert, *pool.cas), policy=policy_for(pool))
+    unchecked = report.links.index(None)
+    text = verify_text(report, "pool.pem", T0)
+    line = [ln for ln in text.splitlines() if f"[{unchecked + 1}]" in ln][0]
+    assert line.lstrip().startswith("??")
+
+
 def test_paths_limit_is_said_when_the_best_path_has_problems(
     pki: PKI, pool_of: Callable[[Case], Pool],
 ) -> None:
