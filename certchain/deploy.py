@@ -24,6 +24,7 @@ from .jhconfig import set_ssl
 from .model import Chain, Format, LoadedKey, LockedKey, Material
 from .pfx import needs_legacy
 from .policy import Policy
+from .reading import read_config, read_file
 from .snippets import NO_KEY_NOTE, ServedFiles
 from .write import Output, Protected, combined_pem, plan_output, plan_update, write_outputs
 
@@ -224,8 +225,8 @@ def unreadable_files(
 
 
 def _pkcs12_needs_legacy(path: Path) -> bool:
-    with contextlib.suppress(OSError):
-        return needs_legacy(path.read_bytes())
+    with contextlib.suppress(LoadError):
+        return needs_legacy(read_file(path))
     return False
 
 
@@ -303,12 +304,11 @@ def plan_config_edit(
     # Refused before it is read: the key, a dangling link, a FIFO (which
     # would never answer), a missing folder.
     plan_output(config, b"", overwrite=True, protected=protected or {})
+    data = read_config(config)  # bounded; a FIFO or a device is refused
     try:
         # Bytes, then decode: read_text would turn CRLF into LF.
-        before: str | None = config.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        before = None
-    except (OSError, UnicodeDecodeError) as exc:
+        before = data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError as exc:
         raise LoadError(config, f"cannot be read ({exc}); it was left unchanged.") from exc
     after = set_ssl(before or "", files.chain, files.key, config)
     outputs: tuple[Output, ...] = ()

@@ -28,6 +28,7 @@ from .load import is_pkcs12, load_bytes, load_file
 from .model import Format, Material
 from .policy import Policy
 from .proof import prove_served
+from .reading import read_config, read_file
 from .results import Report
 from .served import assess_served
 
@@ -62,11 +63,12 @@ def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None
         LoadError: *config* cannot be read.
         ConfigError: *config* is not valid Python.
     """
+    data = read_config(config)  # bounded; a FIFO or a device is refused
+    if data is None:
+        raise LoadError(config, "does not exist: pass the path of jupyterhub_config.py.")
     try:
-        text = config.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise LoadError(config, "does not exist: pass the path of jupyterhub_config.py.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise LoadError(config, f"cannot be read ({exc}).") from exc
     settings = {(s.section, s.trait): _redacted(s) for s in parse_settings(text, config)}
     # An empty ssl_cert/ssl_key is JupyterHub's default: TLS off, not a path.
@@ -184,7 +186,7 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
     if not _readable(path, "ssl_key", found):
         return None
     mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):  # a FIFO: refused below
         found.append(Finding(
             Code.KEY_PERMISSIONS, Severity.WARNING,
             f"The private key {path} is accessible to its group or others (mode "
@@ -217,8 +219,8 @@ def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Mater
 def _locked(path: Path, trait: str, policy: Policy | None = None) -> Finding:
     """A file that needs a password to be read: PKCS#12, or an encrypted key."""
     try:
-        pkcs12 = is_pkcs12(path.read_bytes())
-    except OSError:
+        pkcs12 = is_pkcs12(read_file(path))
+    except LoadError:
         pkcs12 = False
     if not pkcs12:
         return encrypted_key(path, consequence=_JUPYTERHUB)

@@ -65,6 +65,16 @@ class BadPassword(LoadError):
         )
 
 
+class InputTooLarge(LoadError):
+    """An input is larger than the most certchain reads from one file (a limit one can raise)."""
+
+    remedy = Remedy.RAISE_INPUT_SIZE
+
+
+class TooManyItems(LoadError):
+    """A run holds more certificates and PEM blocks than certchain reads (never skipped)."""
+
+
 class AmbiguousLeaf(LoadError):
     """The host certificate file holds several end-entity certificates."""
 

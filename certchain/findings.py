@@ -127,6 +127,7 @@ class Remedy(enum.Enum):
     GIVE_PASSWORD = "give-password"  # the password of an encrypted key or PKCS#12 file
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
     ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
+    RAISE_INPUT_SIZE = "raise-input-size"  # read files larger than the size limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,12 @@ they are literals, and the line of each.  Editing: set ``ssl_cert`` and
 place (every other byte stays), or by appending the assignments.
 Pure: text in, text out; :mod:`certchain.cli` does the file handling with
 :mod:`certchain.write`.
+
+A UTF-8 byte order mark at the start is accepted (Python and JupyterHub
+accept it) and kept by an edit.  Both directions take time linear in the
+text: the value expressions are cut from the UTF-8 bytes by the parser's
+own offsets.  A file Python's parser itself cannot hold (an expression
+nested deeper than its stack) is a :class:`ConfigError`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 from .errors import CertchainError
 
 _UNSET = object()
+_BOM = "\ufeff"
 
 
 class ConfigError(CertchainError):
@@ -51,7 +58,9 @@ def parse_settings(text: str, path: Path | None = None) -> list[Setting]:
     Raises:
         ConfigError: *text* is not valid Python.
     """
+    text = text.removeprefix(_BOM)
     tree = _parse(text, path)
+    source = _Source(text)
     settings = []
     for node in ast.walk(tree):
         for target, value in _assignments(node):
@@ -62,7 +71,7 @@ def parse_settings(text: str, path: Path | None = None) -> list[Setting]:
                 literal: object = ast.literal_eval(value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 literal = _UNSET
-            segment = ast.get_source_segment(text, value) or ""
+            segment = source.segment(value)
             settings.append(Setting(name[0], name[1], target.lineno, segment, literal))
     settings.sort(key=lambda s: s.line)
     return settings
@@ -81,10 +90,12 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
         ConfigError: *text* is not valid Python.
     """
     wanted = {"ssl_cert": repr(str(cert)), "ssl_key": repr(str(key))}
+    bom = _BOM if text.startswith(_BOM) else ""
+    text = text[len(bom):]
     tree = _parse(text, path)
     spans: list[tuple[int, int, str]] = []
     found: set[str] = set()
-    offsets = _line_offsets(text)
+    source = _Source(text)
     for node in ast.walk(tree):
         pairs = _assignments(node)
         for target, value in pairs:
@@ -101,27 +112,33 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
                     "assignment per line, then run again (the file was left unchanged)."
                 )
             found.add(name[1])
-            start = offsets[value.lineno - 1] + _char_col(
-                text, offsets, value.lineno, value.col_offset
-            )
-            end_line = value.end_lineno or value.lineno
-            end_col = value.end_col_offset if value.end_col_offset is not None else 0
-            end = offsets[end_line - 1] + _char_col(text, offsets, end_line, end_col)
-            spans.append((start, end, wanted[name[1]]))
-    for start, end, literal in sorted(spans, reverse=True):
-        text = text[:start] + literal + text[end:]
+            spans.append((*source.span(value), wanted[name[1]]))
+    pieces, done = [], 0
+    for start, end, literal in sorted(spans):
+        pieces += [source.data[done:start], literal.encode("utf-8", "surrogatepass")]
+        done = end
+    text = b"".join([*pieces, source.data[done:]]).decode("utf-8", "surrogatepass")
     missing = [t for t in ("ssl_cert", "ssl_key") if t not in found]
     if missing:
         newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ending
         if text and not text.endswith(("\n", "\r")):
             text += newline
         text += "".join(f"c.JupyterHub.{t} = {wanted[t]}{newline}" for t in missing)
-    return text
+    return bom + text
 
 
 def _parse(text: str, path: Path | None) -> ast.Module:
     try:
         return ast.parse(text, filename=str(path or "<config>"))
+    except (RecursionError, MemoryError) as exc:
+        # What CPython's parser raises for an expression nested deeper than
+        # its stack (200,000 terms of a + b + ...): Python cannot compile the
+        # file either, so JupyterHub would not start with it.
+        raise ConfigError(
+            f"{path or '<config>'}: is nested too deeply for Python's parser (an "
+            "expression of too many terms or brackets), so JupyterHub cannot load it "
+            "either; it was left unchanged: simplify it first."
+        ) from exc
     except SyntaxError as exc:
         where = f"line {exc.lineno}" if exc.lineno else "somewhere"
         raise ConfigError(
@@ -152,18 +169,28 @@ def _trait(target: ast.expr) -> tuple[str, str] | None:
     return None
 
 
-def _line_offsets(text: str) -> list[int]:
-    """Character offset of the start of each line (keeping CRLF as written)."""
-    # Python's own line breaks only (str.splitlines also splits on \f, \x1c, ...).
-    offsets = [0]
-    for match in re.finditer(r"\r\n|\r|\n", text):
-        offsets.append(match.end())
-    offsets.append(len(text))
-    return offsets
+class _Source:
+    """
+    The text as UTF-8 bytes, with where each line starts: what ``ast`` offsets count.
 
+    ``ast`` gives each node's line and its column in UTF-8 bytes; cutting
+    the bytes with them costs nothing per node, where
+    ``ast.get_source_segment`` splits the whole text at each call.
+    """
 
-def _char_col(text: str, offsets: list[int], line: int, byte_col: int) -> int:
-    # ast columns count UTF-8 bytes; the text is indexed by characters.
-    start = offsets[line - 1]
-    line_text = text[start : offsets[line]] if line < len(offsets) else text[start:]
-    return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+    def __init__(self, text: str) -> None:
+        self.data = text.encode("utf-8", "surrogatepass")
+        # Python's own line breaks only (str.splitlines also splits on \f, \x1c, ...).
+        self.lines = [0, *(m.end() for m in re.finditer(rb"\r\n|\r|\n", self.data))]
+
+    def span(self, node: ast.expr) -> tuple[int, int]:
+        """The byte offsets of *node* in :attr:`data`."""
+        start = self.lines[node.lineno - 1] + node.col_offset
+        end_line = node.end_lineno or node.lineno
+        end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        return start, self.lines[end_line - 1] + end_col
+
+    def segment(self, node: ast.expr) -> str:
+        """The source text of *node*, as written."""
+        start, end = self.span(node)
+        return self.data[start:end].decode("utf-8", "surrogatepass")

@@ -8,7 +8,6 @@ keys), a DER certificate, DER PKCS#7, PKCS#12, or a DER private key.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import warnings
@@ -24,14 +23,13 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs12,
 )
 
+from . import reading
 from .errors import BadPassword, LoadError, PasswordRequired
 from .model import Format, LoadedCert, LoadedKey, LockedKey, Material, PrivateKey, Source
+from .pfx import Derivation, cost_objection, pkcs8_derivation, pkcs12_derivations
 
 #: How messages name what was read from standard input.
 STDIN = Path("<stdin>")
-#: The most read from a stream: a certificate is a few KiB, a whole CA bundle
-#: well under 1 MiB; more means the wrong input, so reading stops there.
-MAX_STREAM_BYTES = 16 * 1024 * 1024
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 _END = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
@@ -47,6 +45,14 @@ _KEY_LABELS = {
 # `openssl ecparam -genkey` writes the curve before the key; it carries no
 # secret and no certificate, so it is skipped rather than refused.
 _IGNORED_LABELS = {b"EC PARAMETERS"}
+_BOM = b"\xef\xbb\xbf"
+_BLANK = re.compile(rb"\s*\Z")
+# A PEM body: base64 with whitespace anywhere (OpenSSL skips it too), at
+# most two '=' at the end.  Checked in place, decoded in one pass: no list
+# of lines, however many there are.
+_BASE64 = re.compile(rb"[A-Za-z0-9+/\s]*(?:=\s*){0,2}")
+# RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") in a key block are not base64.
+_HEADER_LINE = re.compile(rb"^[^\r\n]*:[^\r\n]*(?:\r\n|\r|\n)?", re.MULTILINE)
 
 # PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (pkcs7-data) }
 # (RFC 7292 section 4).  Used only to tell "PKCS#12 with a password we do not
@@ -76,54 +82,69 @@ def load_bytes(
             instead of raising :class:`PasswordRequired` (to list it, as
             ``inspect`` does).  A PKCS#12 file still needs its password.
 
+    Every certificate's subject, issuer and public key are read here, so
+    that a damaged one is an error naming the file and block now, never a
+    traceback later (cryptography parses them lazily).  Certificates and
+    PEM blocks count against the run's :data:`~certchain.reading.MAX_ITEMS`,
+    and a PKCS#12 file or encrypted key that asks for a costlier key
+    derivation than :data:`~certchain.pfx.MAX_ITERATIONS` (or the scrypt
+    ceilings) is refused before any password is tried.
+
     Raises:
         LoadError: *data* is empty, corrupt, or holds something that is
-            neither a certificate nor a private key.
+            neither a certificate nor a private key; the run's limits.
         PasswordRequired: a PKCS#12 file or an encrypted key needs *password*.
         BadPassword: *password* does not decrypt it.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    with reading.run():
+        return _load(data, source, password, keep_locked)
+
+
+def _load(
+    data: bytes, source: Path | None, password: bytes | None, keep_locked: bool
+) -> Material:
+    start = 0
+    if data.startswith(_BOM):
+        start = len(_BOM)  # skipped in place: a big file is not copied
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows Notepad's "Unicode": PEM saved as UTF-16.
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as exc:
             raise LoadError(source, "is UTF-16 text that cannot be decoded.") from exc
-    if not data.strip():
+    if _BLANK.match(data, start):
         raise LoadError(source, "is empty: expected a certificate or a private key.")
     with warnings.catch_warnings():
         # Old certificates with negative serial numbers parse with a
         # deprecation warning; they are still worth diagnosing.
         warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
-        if _BEGIN.search(data):
-            material = _load_pem(data, source, password, keep_locked)
+        if _BEGIN.search(data, start):
+            material = _load_pem(data, source, password, keep_locked, start)
         else:
-            material = _load_binary(data, source, password, keep_locked)
+            binary = data[start:] if start else data
+            material = _load_binary(binary, source, password, keep_locked)
     if not material.certs and not material.keys and not material.locked:
         raise LoadError(source, "holds no certificate and no private key.")
-    _check_readable(material.certs, source)
     return material
 
 
 def load_file(
     path: Path, *, password: bytes | None = None, keep_locked: bool = False
 ) -> Material:
-    """Read *path* and parse it with :func:`load_bytes`."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise LoadError(path, "does not exist.") from exc
-    except IsADirectoryError as exc:
-        raise LoadError(path, "is a directory, not a file.") from exc
-    except OSError as exc:
-        raise LoadError(path, f"cannot be read: {exc.strerror or exc}.") from exc
-    return load_bytes(data, source=path, password=password, keep_locked=keep_locked)
+    """
+    Read the regular file *path* and parse it with :func:`load_bytes`.
+
+    Read with :func:`certchain.reading.read_file`: a FIFO, a device or a
+    socket is refused unopened, and at most the run's bytes are read.
+    """
+    with reading.run():
+        data = reading.read_file(path)
+        return load_bytes(data, source=path, password=password, keep_locked=keep_locked)
 
 
 def load_stream(
     stream: BinaryIO, *, password: bytes | None = None, keep_locked: bool = False,
-    source: Path = STDIN, limit: int = MAX_STREAM_BYTES,
+    source: Path = STDIN, limit: int | None = None,
 ) -> Material:
     """
     Read *stream* (standard input) to its end, at most *limit* bytes, and parse it.
@@ -131,38 +152,38 @@ def load_stream(
     ``openssl s_client -showcerts -connect host:443 </dev/null | certchain
     verify -`` works: the certificates are found among s_client's text.
 
+    Args:
+        limit: the most bytes read; by default the run's
+            (:data:`~certchain.reading.MAX_INPUT_SIZE`, ``--max-input-size``).
+
     Raises:
         LoadError: more than *limit* bytes, or what :func:`load_bytes` raises.
     """
-    try:
-        data = stream.read(limit + 1)
-    except OSError as exc:
-        raise LoadError(source, f"cannot be read: {exc.strerror or exc}.") from exc
-    if len(data) > limit:
-        raise LoadError(
-            source, f"holds more than {limit // (1024 * 1024)} MiB: that is not a "
-            "certificate file; give the file itself.",
-        )
-    return load_bytes(data, source=source, password=password, keep_locked=keep_locked)
+    with reading.run():
+        data = reading.read_stream(stream, source, limit=limit)
+        return load_bytes(data, source=source, password=password, keep_locked=keep_locked)
 
 
 def load_files(paths: Sequence[Path], *, password: bytes | None = None) -> Material:
-    """Load every file in *paths* and merge what they hold, in order."""
-    return Material.merge(load_file(p, password=password) for p in paths)
+    """Load every file in *paths* (one run) and merge what they hold, in order."""
+    with reading.run():
+        return Material.merge([load_file(p, password=password) for p in paths])
 
 
 # --------------------------------------------------------------------- PEM
 
 
 def _load_pem(
-    data: bytes, source: Path | None, password: bytes | None, keep_locked: bool = False
+    data: bytes, source: Path | None, password: bytes | None, keep_locked: bool = False,
+    start: int = 0,
 ) -> Material:
     certs: list[LoadedCert] = []
     keys: list[LoadedKey] = []
     locked: list[LockedKey] = []
     block = 0
-    pos = 0
+    pos = start
     while match := _BEGIN.search(data, pos):
+        reading.count_items(source, block=block)
         label = match.group(1)
         end_marker = b"-----END " + label + b"-----"
         end = data.find(end_marker, match.end())
@@ -181,29 +202,31 @@ def _load_pem(
                 "truncated; copy it again from your certificate authority.",
                 block=block,
             )
-        body = data[match.end() : end]
-        text = data[match.start() : end + len(end_marker)]
+        body = (match.end(), end)
         pos = end + len(end_marker)
         if label in _IGNORED_LABELS:
             block += 1
             continue
         index = len(certs) + len(keys) + len(locked)
         if label in _KEY_LABELS:
-            # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") are not base64.
-            payload = b"\n".join(ln for ln in body.splitlines() if b":" not in ln)
-            _decode_body(payload, label, source, block)  # damaged, not a wrong password
+            payload = _HEADER_LINE.sub(b"", data[body[0] : body[1]])
+            der = _decode_body(payload, (0, len(payload)), label, source, block)
+            text = data[match.start() : pos]
             try:
-                key = _pem_key(text, source, block, password)
+                key = _pem_key(text, der, label, source, block, password)
             except PasswordRequired:
                 if not keep_locked:
                     raise
                 locked.append(LockedKey(Source(source, index, Format.PEM)))
                 block += 1
                 continue
-            encrypted = label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in body
+            # PKCS#8's encrypted label, or RFC 1421's "Proc-Type: 4,ENCRYPTED".
+            encrypted = label == b"ENCRYPTED PRIVATE KEY" or data.find(
+                b"ENCRYPTED", body[0], body[1]
+            ) >= 0
             keys.append(LoadedKey(key, Source(source, index, Format.PEM), encrypted))
         else:
-            der = _decode_body(body, label, source, block)
+            der = _decode_body(data, body, label, source, block)
             if label in _CERT_LABELS:
                 cert = _der_cert(der, source, block)
                 certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
@@ -213,7 +236,10 @@ def _load_pem(
                 cert = _der_cert(_first_der_element(der), source, block)
                 certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
             elif label in _PKCS7_LABELS:
-                for cert in _der_pkcs7(der, source, block):
+                members = _der_pkcs7(der, source, block)
+                reading.count_items(source, len(members), block=block)
+                for number, cert in enumerate(members, 1):
+                    _check_fields(cert, source, block, f"certificate {number} of the PKCS#7 data")
                     index = len(certs) + len(keys) + len(locked)
                     certs.append(LoadedCert(cert, Source(source, index, Format.PKCS7)))
             elif label == b"OPENSSH PRIVATE KEY":
@@ -238,13 +264,15 @@ def _article(word: str) -> str:
     return "an" if word[:1].upper() in "AEIOU" else "a"
 
 
-def _decode_body(body: bytes, label: bytes, source: Path | None, block: int) -> bytes:
-    lines = [ln.strip() for ln in body.splitlines()]
-    # RFC 1421 headers ("Proc-Type: ...") are not base64; they never occur in
-    # certificate blocks, so their presence means the block is damaged.
-    payload = b"".join(ln for ln in lines if ln)
+def _decode_body(
+    data: bytes, span: tuple[int, int], label: bytes, source: Path | None, block: int
+) -> bytes:
+    """Decode the base64 of ``data[span]``, checked in place (a huge body is not copied)."""
+    start, end = span
     try:
-        return base64.b64decode(payload, validate=True)
+        if not _BASE64.fullmatch(data, start, end):
+            raise binascii.Error("not base64")
+        return binascii.a2b_base64(memoryview(data)[start:end])
     except (binascii.Error, ValueError) as exc:
         raise LoadError(
             source,
@@ -255,8 +283,11 @@ def _decode_body(body: bytes, label: bytes, source: Path | None, block: int) -> 
 
 
 def _pem_key(
-    text: bytes, source: Path | None, block: int, password: bytes | None
+    text: bytes, der: bytes, label: bytes, source: Path | None, block: int,
+    password: bytes | None,
 ) -> PrivateKey:
+    if password is not None and label == b"ENCRYPTED PRIVATE KEY":
+        _check_derivation(der, source, block)
     try:
         key = load_pem_private_key(text.replace(b"\r\n", b"\n"), password)
     except TypeError as exc:
@@ -278,6 +309,36 @@ def _pem_key(
             source, f"the private key cannot be read: {exc}.", block=block
         ) from exc
     return _check_key_type(key, source, block)
+
+
+def _check_derivation(der: bytes, source: Path | None, block: int | None) -> None:
+    """
+    Refuse an encrypted PKCS#8 key whose key derivation costs too much, before trying it.
+
+    Only called with a password: without one, cryptography asks for it
+    without deriving anything.
+    """
+    try:
+        derivation = pkcs8_derivation(der)
+    except ValueError as exc:
+        raise LoadError(
+            source, f"the encrypted key's parameters cannot be read ({exc}): it is damaged.",
+            block=block,
+        ) from exc
+    if derivation is not None:
+        _refuse_costly([derivation], source, block)
+
+
+def _refuse_costly(derivations: list[Derivation], source: Path | None, block: int | None) -> None:
+    objection = cost_objection(derivations)
+    if objection is not None:
+        raise LoadError(
+            source,
+            f"{objection}: it was refused before any password was tried (files made by "
+            "OpenSSL, Windows or Java ask for far less); if you trust it, re-export it "
+            "with fewer iterations.",
+            block=block,
+        )
 
 
 def _retry_key(text: bytes, source: Path | None, block: int) -> PrivateKey:
@@ -315,20 +376,42 @@ def _der_cert(der: bytes, source: Path | None, block: int | None) -> x509.Certif
             "your certificate authority.",
             block=block,
         ) from exc
-    return cert
+    return _check_fields(cert, source, block)
 
 
-def _check_readable(certs: tuple[LoadedCert, ...], source: Path | None) -> None:
-    """Refuse now a certificate whose public key cannot be read: it cannot be chained."""
-    for loaded in certs:
+def _check_fields(
+    cert: x509.Certificate, source: Path | None, block: int | None,
+    which: str = "the certificate",
+) -> x509.Certificate:
+    """
+    Read now the fields cryptography parses lazily, so a damaged one is a LoadError here.
+
+    The subject, the issuer and the public key: every later step reads
+    them, and one flipped bit in a name loads fine but raises ValueError on
+    first access.  Malformed extensions stay a finding
+    (:func:`certchain.extensions.malformed`); the signature algorithm's
+    hash and parameters are read through :func:`certchain.certs.signature_problem`,
+    which reports what it cannot read.
+    """
+    for field in ("subject", "issuer"):
         try:
-            loaded.cert.public_key()
-        except Exception as exc:  # UnsupportedAlgorithm, ValueError
+            getattr(cert, field)
+        except Exception as exc:  # ValueError from the ASN.1 parser, and kin
             raise LoadError(
-                source,
-                f"certificate {loaded.source.index + 1} ({loaded.cert.subject.rfc4514_string()})"
-                f" has a public key that cannot be read ({exc}).",
+                source, f"{which} has {_article(field)} {field} that cannot be parsed: it "
+                "is damaged; copy it again from your certificate authority.",
+                block=block,
             ) from exc
+    try:
+        cert.public_key()
+    except Exception as exc:  # UnsupportedAlgorithm, ValueError
+        raise LoadError(
+            source,
+            f"{which} ({cert.subject.rfc4514_string()}) has a public key that cannot be "
+            f"read ({exc}).",
+            block=block,
+        ) from exc
+    return cert
 
 
 def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.Certificate]:
@@ -380,23 +463,26 @@ def _load_binary(
     # A DER certificate followed by a stray newline (copied through a text
     # tool) is still that certificate.
     first = _first_der_element(data)
-    der = first if not data[len(first):].strip() else data
+    der = first if _BLANK.match(data, len(first)) else data
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
         pass
     else:
+        reading.count_items(source)
+        cert = _check_fields(cert, source, None)
         return Material((LoadedCert(cert, Source(source, 0, Format.DER)),))
     try:
         p7 = _der_pkcs7(data, source, None)
     except LoadError:
         pass
     else:
-        return Material(
-            tuple(
-                LoadedCert(c, Source(source, i, Format.PKCS7)) for i, c in enumerate(p7)
-            )
-        )
+        reading.count_items(source, len(p7))
+        return Material(tuple(
+            LoadedCert(_check_fields(c, source, None, f"certificate {i + 1}"),
+                       Source(source, i, Format.PKCS7))
+            for i, c in enumerate(p7)
+        ))
     if is_pkcs12(data):
         return _load_pkcs12(data, source, password)
     try:
@@ -415,6 +501,14 @@ def _load_binary(
 
 
 def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Material:
+    try:
+        derivations = pkcs12_derivations(data)
+    except ValueError as exc:
+        raise LoadError(
+            source, f"is a PKCS#12 file whose structure cannot be read ({exc}): it is "
+            "damaged or truncated; export it again.",
+        ) from exc
+    _refuse_costly(derivations, source, None)
     # Without a password, try none and the empty one (both are in use).
     attempts = [password, None] if password is not None else [None, b""]
     for attempt in attempts:
@@ -433,14 +527,18 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
         key = _check_key_type(p12.key, source, None)
         keys.append(LoadedKey(key, Source(source, 0, Format.PKCS12), encrypted=True))
     members = ([p12.cert] if p12.cert is not None else []) + list(p12.additional_certs)
-    for member in members:
+    reading.count_items(source, len(members))
+    for number, member in enumerate(members, 1):
+        cert = _check_fields(member.certificate, source, None, f"certificate {number}")
         index = len(certs) + len(keys)
-        certs.append(LoadedCert(member.certificate, Source(source, index, Format.PKCS12)))
+        certs.append(LoadedCert(cert, Source(source, index, Format.PKCS12)))
     return Material(tuple(certs), tuple(keys))
 
 
 def _der_key(data: bytes, source: Path | None, password: bytes | None) -> LoadedKey | None:
     encrypted = password is not None
+    if password is not None:
+        _check_derivation(data, source, None)
     try:
         key = load_der_private_key(data, password)
     except TypeError as exc:

@@ -14,7 +14,8 @@ from pathlib import Path
 import certifi
 from cryptography import utils, x509
 
-from .errors import LoadError, TrustStoreError
+from . import reading
+from .errors import LoadError, TooManyItems, TrustStoreError
 from .load import load_bytes
 from .model import TrustStore, fingerprint
 
@@ -46,19 +47,25 @@ def store_from_paths(paths: Sequence[Path]) -> TrustStore:
     certificates; files that hold none (``README``, hash links to keys) are
     skipped, but a directory without any certificate is an error.
 
+    Every file is read as inputs are (:mod:`certchain.reading`): regular
+    files only (a FIFO or a device named as an anchor is an error; inside a
+    directory, it is skipped), at most the run's bytes each, the
+    certificates counted against the run's limit.
+
     Raises:
         TrustStoreError: a path is unreadable or corrupt, or no certificate
             was found at all.
     """
     roots: list[x509.Certificate] = []
-    for path in paths:
-        if path.is_dir():
-            found = _read_directory(path)
-            if not found:
-                raise TrustStoreError(f"{path}: the trust directory holds no certificate.")
-            roots.extend(found)
-        else:
-            roots.extend(_read_file(path, strict=True))
+    with reading.run():
+        for path in paths:
+            if path.is_dir():
+                found = _read_directory(path)
+                if not found:
+                    raise TrustStoreError(f"{path}: the trust directory holds no certificate.")
+                roots.extend(found)
+            else:
+                roots.extend(_read_file(path, strict=True))
     if not roots:
         raise TrustStoreError("the trust store is empty: no certificate was given as an anchor.")
     # A directory such as /etc/ssl/certs holds each root several times (the
@@ -78,11 +85,13 @@ def _read_directory(path: Path) -> list[x509.Certificate]:
 
 def _read_file(path: Path, *, strict: bool) -> list[x509.Certificate]:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TrustStoreError(f"{path}: cannot read the trust anchors ({exc.strerror}).") from exc
+        data = reading.read_file(path)
+    except LoadError as exc:
+        raise TrustStoreError(f"{exc} (in the trust anchors given)") from exc
     try:
         material = load_bytes(data, source=path)
+    except TooManyItems as exc:
+        raise TrustStoreError(f"{exc} (in the trust anchors given)") from exc
     except LoadError as exc:
         if not strict:
             return []

@@ -357,6 +357,33 @@ def tampered(cert: x509.Certificate) -> x509.Certificate:
     return x509.load_der_x509_certificate(bytes(der))
 
 
+def damaged_name(cert: x509.Certificate, field: str = "subject") -> x509.Certificate:
+    """
+    Return *cert* with one bit of its *field* (``subject`` or ``issuer``) flipped.
+
+    The certificate still loads (cryptography parses names lazily), and
+    reading *field* raises ValueError: the first bit flip, inside the
+    name's DER, that has that effect.
+    """
+    der = cert.public_bytes(serialization.Encoding.DER)
+    name = getattr(cert, field).public_bytes()
+    start = der.index(name)
+    if field == "subject":  # the issuer comes first; a self-issued name twice
+        start = der.index(name, start + 1) if der.count(name) > 1 else start
+    for bit in range(len(name) * 8):
+        flipped = bytearray(der)
+        flipped[start + bit // 8] ^= 1 << (bit % 8)
+        try:
+            damaged = x509.load_der_x509_certificate(bytes(flipped))
+        except ValueError:
+            continue
+        try:
+            getattr(damaged, field)
+        except ValueError:
+            return damaged
+    raise AssertionError(f"no single bit flip damages the {field} lazily")
+
+
 # ------------------------------------------------ name-constraint stress
 
 

@@ -32,6 +32,7 @@ from .common import (
     Judging,
     echo_errors,
     input_label,
+    input_limits,
     judging_options,
     load_input,
     show_error,
@@ -49,6 +50,7 @@ from .common import (
 @click.option("--key", "key_path", type=click.Path(path_type=Path),
               help="Check that this private key belongs to the leaf.")
 @PASSWORD_FILE
+@input_limits
 @judging_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file, one per line.")
@@ -119,6 +121,7 @@ Exit codes:
 """)
 @click.argument("files", nargs=-1, required=True, type=InputFile())
 @PASSWORD_FILE
+@input_limits
 @AT_OPTION
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file, one per line (always every certificate).")

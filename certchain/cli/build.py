@@ -39,6 +39,7 @@ from .common import (
     check_format,
     combined_output,
     echo_errors,
+    input_limits,
     judging_options,
     style_for,
     user_errors,
@@ -55,6 +56,7 @@ from .common import (
               help="The host's private key (default: a key among the inputs, "
                    "else HOST-STEM.key beside HOST).")
 @PASSWORD_FILE
+@input_limits
 @judging_options
 @click.option("--no-root", is_flag=True, help="Leave the self-signed root out of the output.")
 @click.option("-o", "--output", help="Where to write the chained file ('-' for stdout). "

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import click
 from click.shell_completion import CompletionItem
 
-from .. import deploy
+from .. import deploy, reading
 from ..errors import (
     AmbiguousLeaf,
     BadPassword,
@@ -63,6 +63,7 @@ HINTS: Hints = {
     Remedy.GIVE_PASSWORD: f"--password-file FILE or ${PASSWORD_ENV}",
     Remedy.ALLOW_OVERWRITE: "--force replaces it; -o writes elsewhere",
     Remedy.ALLOW_WEAK: "--allow-weak",
+    Remedy.RAISE_INPUT_SIZE: "--max-input-size SIZE raises it",
 }
 #: For commands without --no-root and -o (verify, config, doctor).
 AUDIT_HINTS: Hints = {
@@ -261,7 +262,44 @@ class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 
                 )
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+        try:
+            # 0001-01-01T00:00:00+14:00 is a valid time that UTC cannot hold.
+            return moment.astimezone(timezone.utc)
+        except OverflowError:
+            self.fail(
+                f"{value!r} is out of range: give a time from 0001-01-01 to 9999-12-31 in UTC.",
+                param, ctx,
+            )
+
+
+class Size(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A size in bytes: ``52428800``, ``50M``, ``1G`` (K, M, G: powers of 1024)."""
+
+    name = "SIZE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        match = _SIZE.fullmatch(str(value).strip())
+        if match is None:
+            self.fail(
+                f"{value!r} is not a size: give bytes, or a number with K, M or G (e.g. 50M).",
+                param, ctx,
+            )
+        size = int(match[1]) * _SIZE_UNITS[match[2].upper()]
+        if not 1 <= size <= MAX_SIZE:
+            self.fail(f"{value!r} is out of range: from 1 byte to 4G.", param, ctx)
+        return size
+
+
+# Digits, then an optional unit (K, KB, KiB, ...); the digits bounded so that
+# no one types a number Python spends time on.
+_SIZE = re.compile(r"(\d{1,15})\s*([KMGkmg]?)(?:i?[Bb])?")
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+#: The largest --max-input-size: every file is read whole into memory.
+MAX_SIZE = 4 << 30
 
 
 class Hostname(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
@@ -356,6 +394,27 @@ def input_label(path: Path | None) -> str:
     return "-" if path is None else str(path)
 
 
+def input_limits(command: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Declare --max-input-size, and run the command as one reading run.
+
+    Every file the command reads (inputs, keys, password file, trust
+    anchors, configuration) is capped at the size given, and the run's
+    certificates and PEM blocks at :data:`certchain.reading.MAX_ITEMS`.
+    """
+
+    @click.option(
+        "--max-input-size", type=Size(), default="50M", show_default=True,
+        help="Refuse any file larger than SIZE (bytes, or with K, M or G).",
+    )
+    @functools.wraps(command)
+    def run(*args: Any, max_input_size: int, **kwargs: Any) -> Any:
+        with reading.limits(max_bytes=max_input_size):
+            return command(*args, **kwargs)
+
+    return run
+
+
 def load_input(
     path: Path | None, password: bytes | None, *, keep_locked: bool = False
 ) -> Material:
@@ -419,6 +478,12 @@ class Judging:
         )
 
 
+#: The longest --warn-days: the days from 0001-01-01 to 9999-12-31, the whole
+#: calendar a time can be in (a larger window adds nothing, and overflows).
+MAX_WARN_DAYS = (date.max - date.min).days
+#: The largest --max-depth: cryptography's verifier counts depth in a byte.
+MAX_DEPTH = 255
+
 _JUDGING_OPTIONS = (
     click.option("--trust", multiple=True, type=click.Path(path_type=Path),
                  help="Trust only these anchors (PEM bundle or directory; repeatable) "
@@ -428,10 +493,10 @@ _JUDGING_OPTIONS = (
                  help="Also check that the leaf covers NAME (DNS name or IP address)."),
     click.option("--strict", is_flag=True,
                  help="Make the strict web-PKI verdict an error, not a warning."),
-    click.option("--warn-days", type=click.IntRange(min=0), default=WARN_DAYS,
+    click.option("--warn-days", type=click.IntRange(0, MAX_WARN_DAYS), default=WARN_DAYS,
                  show_default=True,
                  help="Warn when a certificate expires within this many days."),
-    click.option("--max-depth", type=click.IntRange(min=0), default=None,
+    click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
                  help="Refuse paths with more than N intermediates (self-issued ones "
                       "do not count)."),
     click.option("--allow-weak", is_flag=True,
@@ -476,10 +541,8 @@ def with_password(password_file: Path | None, load: Callable[[bytes | None], T])
 
 def read_password(password_file: Path | None) -> bytes | None:
     if password_file is not None:
-        try:
-            data = password_file.read_bytes()
-        except OSError as exc:
-            raise LoadError(password_file, f"cannot be read ({exc.strerror}).") from exc
+        # The one bounded reader: /dev/zero or a FIFO is refused, not read.
+        data = reading.read_file(password_file)
         # `echo secret > file` adds one newline; it is not part of the password.
         return data[:-2] if data.endswith(b"\r\n") else data.removesuffix(b"\n")
     env = os.environ.get(PASSWORD_ENV)

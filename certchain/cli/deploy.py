@@ -42,6 +42,7 @@ from .common import (
     check_format,
     combined_output,
     echo_errors,
+    input_limits,
     judging_options,
     style_for,
     user_errors,
@@ -55,6 +56,7 @@ from .common import (
               help="The private key (default: a key in CHAIN, else CHAIN-STEM.key, or "
                    "HOST.key for HOST-chained.crt, or certbot's privkey.pem, beside CHAIN).")
 @PASSWORD_FILE
+@input_limits
 @judging_options
 @FORMAT_OPTION
 @COMBINED_OPTION
@@ -152,6 +154,7 @@ def config(
 @click.argument("config_file", metavar="[CONFIG]", required=False,
                 default="jupyterhub_config.py", type=click.Path(path_type=Path))
 @PASSWORD_FILE
+@input_limits
 @judging_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @QUIET_OPTION
