@@ -44,6 +44,8 @@ from certchain.errors import CertchainError
 T = TypeVar("T")
 
 PASSWORD = b"fuzz-pass-1"
+#: Text a damaged name carries after a line feed, to forge a report line.
+FORGED = "OK: forged"
 #: Every exit code a run may have here (130 and 141 need Ctrl-C or a closed pipe).
 CLEAN_EXITS = (0, 1, 2)
 
@@ -346,9 +348,11 @@ passwords = st.sampled_from([None, PASSWORD, b"wrong", b""])
 # Attribute values a name may be given: wrong string types, bytes that do not
 # decode, text that would forge a line or drive a terminal.
 _TEXTS = [
-    b"", b"\x00", b"\xff\xfe", b"\xc3(", b"a\x1b[31mred", b"x\nOK: forged", b"\x1b]0;title\x07",
+    b"", b"\x00", b"\xff\xfe", b"\xc3(", b"a\x1b[31mred", b"\x1b]0;title\x07",
+    b"x\n" + FORGED.encode(),
     "ünï".encode(), "ünï".encode("utf-16-be"), b"\x00\x00\x00a", b"*", b"a" * 200,
 ]
+_READABLE = st.characters(exclude_categories=("Cs",))  # any text UTF-8 can hold
 _STRING_TAGS = [0x0C, 0x13, 0x16, 0x1E, 0x1C, 0x14, 0x12, 0x1A, 0x03, 0x04, 0x30, 0x31, 0x05]
 
 
@@ -371,8 +375,12 @@ _OIDS = [
 @st.composite
 def name_damage(draw: st.DrawFn) -> Callable[[bytes], bytes]:
     """A change to an encoded Name: an attribute's value or type, or its RDN structure."""
-    how = draw(st.sampled_from(["value", "type", "empty-rdn", "empty-name", "multi", "dup"]))
+    how = draw(st.sampled_from(["value", "type", "empty-rdn", "empty-name", "multi", "dup",
+                                "text"]))
     value = draw(attribute_value())
+    if how == "text":  # readable, but holding what a terminal or a reader would obey
+        text = draw(st.sampled_from(_TEXTS[4:7]) | st.text(_READABLE, max_size=12).map(str.encode))
+        value, how = _der(0x0C, text), "value"
     oid = _der(0x06, bytes.fromhex(draw(st.sampled_from(_OIDS))))
 
     def change(name: bytes) -> bytes:
@@ -604,6 +612,16 @@ def library_outcome() -> Iterator[None]:
         raise
 
 
+#: Whether output may still carry a certificate's or a file's control
+#: characters raw (issue 9: escaping, fixed on branch outputs).  Set it to
+#: False once that branch is merged: every run is then checked for them.
+OPEN_RAW_CONTROLS = True
+#: What no output may hold once escaping is done: C0 controls but tab and
+#: line feed, DEL and the C1 controls (ESC starts terminal sequences), and a
+#: line of its own started by a name holding a line feed and FORGED.
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def assert_clean_outcome(
     result: Result, *names: str | Path, errors: int | None = 1, usage: bool = False
 ) -> None:
@@ -625,6 +643,9 @@ def assert_clean_outcome(
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.exit_code in CLEAN_EXITS, (result.exit_code, output)
+    if not OPEN_RAW_CONTROLS:
+        assert not RAW_CONTROL.search(output), output
+        assert not re.search(rf"(?m)^\s*{FORGED}", output), output
     if result.exit_code == 2:
         lines = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
         assert lines, result.stderr

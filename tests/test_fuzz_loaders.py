@@ -85,7 +85,8 @@ class TestLoadBytes:
 
     @examples(200)
     @given(st.sampled_from(["chain.p12", "leaf-enc.key", "leaf-trad-enc.key"]),
-           st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12).map(str.encode)
+           st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                   max_size=12).map(str.encode)
            | st.binary(max_size=12).filter(lambda pw: not p12_password_crash(pw)))
     def test_wrong_passwords(self, name: str, password: bytes) -> None:
         """An encrypted file opened with any password loads, or is refused as a bad password."""

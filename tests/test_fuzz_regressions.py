@@ -21,7 +21,9 @@ from click.testing import CliRunner, Result
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fuzzkit import (
+    FORGED,
     PASSWORD,
+    RAW_CONTROL,
     SUBJECT,
     children,
     corpus,
@@ -129,6 +131,20 @@ class TestLazyNames:
         path = tmp_path / "leaf.pem"
         path.write_bytes(leaf_pem(leaf_with_subject(_der(0x0C, b"a" * 65))))
         assert_judged(run("inspect", path))
+
+
+@pytest.mark.xfail(strict=True, reason=f"issue 9: escaping — {OUTPUTS}")
+@pytest.mark.parametrize("text", [b"\x1b]0;title\x07", b"x\n" + FORGED.encode()])
+def test_names_are_printed_escaped(tmp_path: Path, text: bytes) -> None:
+    """A subject holding an OSC sequence or a line feed cannot drive a terminal or forge a line."""
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(leaf_pem(leaf_with_subject(_der(0x0C, text))) + corpus().inter.pem)
+    root = tmp_path / "root.pem"
+    root.write_bytes(corpus().root.pem)
+    result = run("verify", chain, "--trust", root)
+    assert_judged(result)
+    assert not RAW_CONTROL.search(result.output), result.output
+    assert FORGED not in result.output.replace(f"\\n{FORGED}", ""), result.output
 
 
 @pytest.mark.xfail(strict=True, reason=f"issue 9: reading (load.py) — {INPUTS}; {FOUND}")
@@ -294,3 +310,25 @@ def test_empty_password_is_a_wrong_password(tmp_path: Path) -> None:
     password.write_bytes(b"")
     result = run("inspect", key, "--password-file", password)
     assert result.exit_code == 2 and "password" in result.stderr, result.stderr
+
+
+class TestFixedOnThisBranch:
+    """Crashes the fuzz suite found in modules no other branch of issue 9 touches, fixed here."""
+
+    def nul_common_name(self) -> bytes:
+        return leaf_pem(leaf_with_subject(_der(0x0C, b"hub\x00"))) + corpus().inter.pem
+
+    def test_nul_in_common_name_library(self) -> None:
+        """A common name holding NUL is judged (strict.py's host test raised ValueError)."""
+        report = verify_chain(load_bytes(self.nul_common_name()), policy=policy())
+        assert len(report.chain) == 2
+
+    def test_nul_in_common_name_cli(self, tmp_path: Path) -> None:
+        """verify of a leaf whose common name holds NUL reports, exit 0 or 1."""
+        chain = tmp_path / "chain.pem"
+        chain.write_bytes(self.nul_common_name())
+        root = tmp_path / "root.pem"
+        root.write_bytes(corpus().root.pem)
+        result = run("verify", chain, "--trust", root, "--json")
+        assert_judged(result)
+        assert result.exit_code in (0, 1), result.output
