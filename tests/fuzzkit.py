@@ -12,7 +12,9 @@ Merging a branch means deleting its entry there; its minimal reproducer in
 The corpus is deterministic: fixed EC keys (``derive_private_key``), fixed
 serial numbers and dates, and ECDSA signatures per RFC 6979 where
 cryptography offers them (44 and later), so a derandomized run sees the same
-bytes every time.
+bytes every time.  The exceptions are the PKCS#12 files and the encrypted
+keys, whose salts cryptography draws at random: their lengths and layout are
+fixed, so a given flip still lands on the same field.
 """
 
 from __future__ import annotations

@@ -249,12 +249,17 @@ class TestOptions:
 
 
 class TestProcess:
-    @examples(8, deadline=timedelta(seconds=10))
-    @given(corpus_file(intact=0.2), st.sampled_from(["verify", "inspect", "build"]))
+    @examples(10, deadline=timedelta(seconds=10))
+    @given(corpus_file(intact=0.2),
+           st.sampled_from(["verify", "inspect", "build", "config", "doctor"]))
     def test_real_process(self, scratch: Path, item: tuple[str, bytes], command: str) -> None:
         """A real certchain process on a damaged file ends as click's runner does, in time."""
         with example_files(scratch) as files:
-            args = [command, files.add(*item), "--at", T0_ISO]
+            target = files.add(*item)
+            if command == "doctor":
+                text = config_text(target, None, None).encode()
+                target = files.add("jupyterhub_config.py", text)
+            args = [command, target, "--at", T0_ISO]
             if command != "inspect":
                 args += anchors(files, None)
             if command == "build":
