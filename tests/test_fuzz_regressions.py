@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fuzzkit import (
+    EXTENSIONS,
     FORGED,
     PASSWORD,
     RAW_CONTROL,
@@ -34,6 +35,7 @@ from fuzzkit import (
 )
 from pki import T0, T0_ISO, _der
 
+from certchain import extensions
 from certchain.cli import main
 from certchain.doctor import doctor_config
 from certchain.errors import CertchainError, LoadError
@@ -43,6 +45,7 @@ from certchain.model import TrustStore
 from certchain.policy import Policy
 from certchain.verify import verify_chain
 
+AKI_OID = _der(0x06, bytes.fromhex("551d23"))  # authorityKeyIdentifier
 INPUTS = "fixed on branch inputs"
 OUTPUTS = "fixed on branch outputs"
 FOUND = "found by the fuzz suite, not in the issue's table"
@@ -332,3 +335,33 @@ class TestFixedOnThisBranch:
         result = run("verify", chain, "--trust", root, "--json")
         assert_judged(result)
         assert result.exit_code in (0, 1), result.output
+
+    def aki_serial_zero(self) -> bytes:
+        """The leaf with an authorityKeyIdentifier naming serial number 0, re-signed."""
+        leaf = corpus().leaf.cert
+        issuer = _der(0xA1, _der(0xA4, corpus().root.cert.subject.public_bytes()))
+        aki = _der(0x30, _der(0x80, b"\x01" * 20) + issuer + _der(0x82, b"\x00"))
+        tbs = leaf.tbs_certificate_bytes
+        found = children(children(children(tbs)[EXTENSIONS])[0])
+        index = next(i for i, ext in enumerate(found) if children(ext)[0] == AKI_OID)
+        tbs = edit(tbs, [EXTENSIONS, 0, index, 1], lambda _: _der(0x04, aki))
+        return leaf_pem(signed(tbs, corpus().inter.key)) + corpus().inter.pem
+
+    def test_aki_serial_zero_library(self) -> None:
+        """An AKI whose serial number is 0 is read with no warning (cryptography deprecates it)."""
+        material = load_bytes(self.aki_serial_zero())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            aki = extensions.get(material.certs[0].cert, x509.AuthorityKeyIdentifier)
+            verify_chain(material, policy=policy())
+        assert aki is not None and aki.authority_cert_serial_number == 0
+
+    def test_aki_serial_zero_cli(self, tmp_path: Path) -> None:
+        """inspect of such a leaf in a real process prints no Python warning."""
+        path = tmp_path / "chain.pem"
+        path.write_bytes(self.aki_serial_zero())
+        done = subprocess.run(
+            [sys.executable, "-m", "certchain", "inspect", str(path), "--at", T0_ISO],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
