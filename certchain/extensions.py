@@ -9,9 +9,12 @@ reported once, by :func:`malformed`, and never escapes as a traceback.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
-from cryptography import x509
+from cryptography import utils, x509
 
 E = TypeVar("E", bound=x509.ExtensionType)
 # cryptography raises ValueError for most malformed extensions, TypeError for
@@ -21,10 +24,21 @@ E = TypeVar("E", bound=x509.ExtensionType)
 _PARSE_ERRORS = (Exception,)
 
 
+@contextmanager
+def _quietly() -> Iterator[None]:
+    # An authorityKeyIdentifier whose authorityCertSerialNumber is not
+    # positive parses with a deprecation warning, which Python would print on
+    # stderr; the certificate is still worth diagnosing (found by fuzzing).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", utils.CryptographyDeprecationWarning)
+        yield
+
+
 def get(cert: x509.Certificate, kind: type[E]) -> E | None:
     """Return *cert*'s extension of type *kind*, or None (absent or malformed)."""
     try:
-        return cert.extensions.get_extension_for_class(kind).value
+        with _quietly():
+            return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
         return None
     except _PARSE_ERRORS:
@@ -34,7 +48,8 @@ def get(cert: x509.Certificate, kind: type[E]) -> E | None:
 def malformed(cert: x509.Certificate) -> str | None:
     """Return why *cert*'s extensions cannot be parsed, or None when they can."""
     try:
-        list(cert.extensions)
+        with _quietly():
+            list(cert.extensions)
     except _PARSE_ERRORS as exc:
         return str(exc)
     return None
@@ -43,6 +58,7 @@ def malformed(cert: x509.Certificate) -> str | None:
 def critical_oids(cert: x509.Certificate) -> list[x509.ObjectIdentifier]:
     """Return the OIDs of *cert*'s critical extensions ([] when malformed)."""
     try:
-        return [ext.oid for ext in cert.extensions if ext.critical]
+        with _quietly():
+            return [ext.oid for ext in cert.extensions if ext.critical]
     except _PARSE_ERRORS:
         return []

@@ -311,7 +311,7 @@ def _names_a_host(value: str) -> bool:
         return True
     try:
         socket.inet_aton(value)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name (found by fuzzing)
         return False
     return True
 
