@@ -138,7 +138,9 @@ def _path_setting(
             "or write it as a string.",
         ))
         return None
-    path = Path(setting.value).expanduser()
+    # os.path.expanduser, as JupyterHub's own file opening does: an unknown
+    # ~user stays as written (Path.expanduser would raise).
+    path = Path(os.path.expanduser(setting.value))
     # JupyterHub opens a relative path from its working directory, usually
     # the configuration's folder.
     return path if path.is_absolute() else config.parent / path
@@ -280,7 +282,7 @@ def _hub_reachable(settings: dict[tuple[str, str], Setting]) -> bool | None:
     if bind is not None:
         if not bind.evaluated:
             return None
-        host = urlsplit(str(bind.value)).hostname
+        host = _url_host(str(bind.value))
         return host is None or not _loopback(host)
     hub_ip = settings.get(("JupyterHub", "hub_ip"))
     if hub_ip is None:
@@ -311,6 +313,14 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _url_host(url: str) -> str | None:
+    """The host of *url*, or None when it names none or cannot be parsed ('http://[::1')."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
 def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -> str | None:
     """The public host name of ``c.JupyterHub.bind_url``, when it names one."""
     bind = settings.get(("JupyterHub", "bind_url"))
@@ -321,7 +331,7 @@ def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -
             "the host name to check the certificate for comes from it (or name the host)"
         )))
         return None
-    host = urlsplit(bind.value).hostname
+    host = _url_host(bind.value)
     if not host or host in ("0.0.0.0", "::", "*") or _loopback(host):
         return None
     return host

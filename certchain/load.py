@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from cryptography import utils, x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import (
     load_der_private_key,
     load_pem_private_key,
@@ -369,6 +370,12 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
 def _der_cert(der: bytes, source: Path | None, block: int | None) -> x509.Certificate:
     try:
         cert = x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion as exc:  # version 4 and up: no X.509 certificate
+        raise LoadError(
+            source, f"the certificate has an X.509 version that does not exist ({exc}): "
+            "it is damaged; copy it again from your certificate authority.",
+            block=block,
+        ) from exc
     except ValueError as exc:
         raise LoadError(
             source,
@@ -421,7 +428,7 @@ def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.
             # (BER, not DER); cryptography reads it and warns that it does.
             warnings.filterwarnings("ignore", "PKCS#7 certificates could not be parsed as DER")
             return pkcs7.load_der_pkcs7_certificates(der)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:  # also PKCS#7 that is not signedData
         raise LoadError(
             source, f"the PKCS#7 data is corrupt or holds no certificate ({exc}).",
             block=block,
@@ -466,6 +473,8 @@ def _load_binary(
     der = first if _BLANK.match(data, len(first)) else data
     try:
         cert = x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion:
+        cert = _der_cert(der, source, None)  # says what is wrong with it
     except ValueError:
         pass
     else:
@@ -511,10 +520,17 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
     _refuse_costly(derivations, source, None)
     # Without a password, try none and the empty one (both are in use).
     attempts = [password, None] if password is not None else [None, b""]
+    if password is not None and b"\x00" in password:
+        # PKCS#12 passwords are NUL-terminated BMPStrings (RFC 7292 B.1): one
+        # holding NUL cannot be right, and cryptography's loader panics on it.
+        raise BadPassword(source)
     for attempt in attempts:
         try:
-            p12 = pkcs12.load_pkcs12(data, attempt)
-        except ValueError:
+            with warnings.catch_warnings():
+                # A BER length (some Java and Windows exports): read all the same.
+                warnings.filterwarnings("ignore", "PKCS#12 bundle could not be parsed as DER")
+                p12 = pkcs12.load_pkcs12(data, attempt)
+        except (ValueError, TypeError):  # TypeError: a password that is not UTF-8
             continue
         break
     else:

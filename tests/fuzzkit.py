@@ -563,31 +563,7 @@ def _option_overflow(exc: BaseException, text: str) -> bool:
 #: Crash classes still open while the other branches of issue 9 are unmerged.
 #: Delete an entry once its branch is merged; the property then covers it.
 #: Each has its minimal reproducer in tests/test_fuzz_regressions.py.
-OPEN_CRASHES: list[OpenCrash] = [
-    OpenCrash("lazy parsing of names (branch inputs)", _lazy_field),
-    OpenCrash("DER loaders' other exceptions (load.py, branch inputs)", _unloadable_der),
-    OpenCrash("PKCS#12 read as BER warns (load.py, branch inputs)", _ber_pkcs12_warning),
-    OpenCrash("option values out of range (cli/common.py, branch inputs)", _option_overflow),
-    OpenCrash("doctor's reading of odd setting values (doctor.py, branch outputs)",
-              _doctor_values),
-]
-
-
-def p12_password_crash(password: bytes | None) -> bool:
-    """
-    Whether *password* crashes cryptography's PKCS#12 loader (load.py, branch
-    inputs): one that is not UTF-8 raises TypeError, one holding NUL panics
-    (a BaseException, with a Rust backtrace on stderr).  Used to leave such
-    passwords out while that is open (an input filter, not an outcome one:
-    the panic prints before anything can catch it).
-    """
-    if password is None:
-        return False
-    try:
-        password.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return b"\x00" in password
+OPEN_CRASHES: list[OpenCrash] = []
 
 
 def open_crash(exc: BaseException) -> OpenCrash | None:
@@ -614,10 +590,6 @@ def library_outcome() -> Iterator[None]:
         raise
 
 
-#: Whether output may still carry a certificate's or a file's control
-#: characters raw (issue 9: escaping, fixed on branch outputs).  Set it to
-#: False once that branch is merged: every run is then checked for them.
-OPEN_RAW_CONTROLS = True
 #: What no output may hold once escaping is done: C0 controls but tab and
 #: line feed, DEL and the C1 controls (ESC starts terminal sequences), and a
 #: line of its own started by a name holding a line feed and FORGED.
@@ -645,9 +617,8 @@ def assert_clean_outcome(
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.exit_code in CLEAN_EXITS, (result.exit_code, output)
-    if not OPEN_RAW_CONTROLS:
-        assert not RAW_CONTROL.search(output), output
-        assert not re.search(rf"(?m)^\s*{FORGED}", output), output
+    assert not RAW_CONTROL.search(output), output
+    assert not re.search(rf"(?m)^\s*{FORGED}", output), output
     if result.exit_code == 2:
         lines = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
         assert lines, result.stderr
