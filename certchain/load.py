@@ -9,7 +9,12 @@ keys), a DER certificate, DER PKCS#7, PKCS#12, or a DER private key.
 from __future__ import annotations
 
 import binascii
+import contextlib
+import os
 import re
+import select
+import signal
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +23,7 @@ from typing import BinaryIO, cast
 from cryptography import utils, x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import (
+    NoEncryption,
     load_der_private_key,
     load_pem_private_key,
     pkcs7,
@@ -27,7 +33,13 @@ from cryptography.hazmat.primitives.serialization import (
 from . import reading
 from .errors import BadPassword, LoadError, PasswordRequired
 from .model import Format, LoadedCert, LoadedKey, LockedKey, Material, PrivateKey, Source
-from .pfx import Derivation, cost_objection, pkcs8_derivation, pkcs12_derivations
+from .pfx import (
+    Derivation,
+    cost_objection,
+    hides_contents,
+    pkcs8_derivation,
+    pkcs12_derivations,
+)
 
 #: How messages name what was read from standard input.
 STDIN = Path("<stdin>")
@@ -524,12 +536,10 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
         # PKCS#12 passwords are NUL-terminated BMPStrings (RFC 7292 B.1): one
         # holding NUL cannot be right, and cryptography's loader panics on it.
         raise BadPassword(source)
+    hidden = hides_contents(derivations)
     for attempt in attempts:
         try:
-            with warnings.catch_warnings():
-                # A BER length (some Java and Windows exports): read all the same.
-                warnings.filterwarnings("ignore", "PKCS#12 bundle could not be parsed as DER")
-                p12 = pkcs12.load_pkcs12(data, attempt)
+            p12 = _open_pkcs12(data, attempt, source, bounded=hidden)
         except (ValueError, TypeError):  # TypeError: a password that is not UTF-8
             continue
         break
@@ -549,6 +559,95 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
         index = len(certs) + len(keys)
         certs.append(LoadedCert(cert, Source(source, index, Format.PKCS12)))
     return Material(tuple(certs), tuple(keys))
+
+
+#: How long opening a PKCS#12 file whose contents are encrypted as a whole
+#: may take.  A key inside them has a derivation that only decrypting them
+#: shows, so its cost cannot be checked first (pfx.hides_contents): the file
+#: is opened in a child process, stopped past this.  At the iteration ceiling
+#: a derivation takes about 2 s here.
+PKCS12_SECONDS = 10.0
+
+
+def _open_pkcs12(
+    data: bytes, password: bytes | None, source: Path | None, *, bounded: bool
+) -> pkcs12.PKCS12KeyAndCertificates:
+    """pkcs12.load_pkcs12, in a child process stopped after PKCS12_SECONDS when *bounded*."""
+    if not bounded or not hasattr(os, "fork"):  # no fork (Windows): in process
+        return _pkcs12_quietly(data, password)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: open it, hand back an unencrypted copy, exit
+        os.close(read_end)
+        status, blob = b"E", b""
+        try:
+            p12 = _pkcs12_quietly(data, password)
+            key = _check_key_type(p12.key, source, None) if p12.key is not None else None
+            status, blob = b"K", pkcs12.serialize_key_and_certificates(
+                None, key, p12.cert.certificate if p12.cert else None,
+                [c.certificate for c in p12.additional_certs], NoEncryption(),
+            )
+        except LoadError as exc:  # a key of a type that cannot serve TLS
+            status, blob = b"L", exc.reason.encode()
+        except ValueError:
+            status = b"V"
+        except TypeError:
+            status = b"T"
+        except BaseException:  # anything else: the parent says the file is damaged
+            status = b"E"
+        with contextlib.suppress(OSError):
+            out = memoryview(status + blob)
+            while out:  # a pipe takes 64 KiB at a time
+                out = out[os.write(write_end, out):]
+            os.close(write_end)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        reply = _read_until(read_end, time.monotonic() + PKCS12_SECONDS)
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    if reply is None:
+        raise LoadError(
+            source, f"is a PKCS#12 file that took longer than {PKCS12_SECONDS:g} s to "
+            "open: a key derivation hidden inside its encrypted contents asks for more "
+            "work than certchain allows; re-export it with fewer iterations.",
+        )
+    if reply[:1] == b"K":
+        return _pkcs12_quietly(reply[1:], None)
+    if reply[:1] == b"L":
+        raise LoadError(source, reply[1:].decode())
+    if reply[:1] == b"T":
+        raise TypeError("the password is not UTF-8")
+    if reply[:1] == b"V":
+        raise ValueError("the password does not open it")
+    raise LoadError(source, "is a PKCS#12 file that cannot be opened: it is damaged.")
+
+
+def _pkcs12_quietly(data: bytes, password: bytes | None) -> pkcs12.PKCS12KeyAndCertificates:
+    with warnings.catch_warnings():
+        # A BER length (some Java and Windows exports): read all the same.
+        warnings.filterwarnings("ignore", "PKCS#12 bundle could not be parsed as DER")
+        return pkcs12.load_pkcs12(data, password)
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Read *fd* to its end, or None when *deadline* passes first."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _der_key(data: bytes, source: Path | None, password: bytes | None) -> LoadedKey | None:

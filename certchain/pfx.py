@@ -26,6 +26,7 @@ _DATA = "1.2.840.113549.1.7.1"
 _ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
 _SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
 _SAFE_CONTENTS_BAG = "1.2.840.113549.1.12.10.1.6"
+_CONTENTS = "its encrypted contents"  # how a Derivation names an EncryptedData part
 _PBES2 = "1.2.840.113549.1.5.13"  # RFC 8018 section 6.2: the cipher is a parameter
 
 # Ciphers OpenSSL 3 keeps in its legacy provider (openssl-providers(7),
@@ -158,6 +159,16 @@ def pkcs12_derivations(data: bytes) -> list[Derivation]:
         raise ValueError("truncated PKCS#12 structure") from exc
 
 
+def hides_contents(derivations: list[Derivation]) -> bool:
+    """
+    Return whether a PKCS#12 file keeps contents encrypted as a whole.
+
+    A shrouded key inside them has a derivation of its own that only
+    decrypting them shows, so it cannot be checked before the work starts.
+    """
+    return any(d.part.startswith(_CONTENTS) for d in derivations)
+
+
 def pkcs8_derivation(der: bytes) -> Derivation | None:
     """
     Return the key derivation an encrypted PKCS#8 key asks for, or None.
@@ -281,7 +292,7 @@ def _encrypted_parts(pfx: list[tuple[int, memoryview]]) -> list[tuple[str, memor
             encrypted.append(_children(info_fields[1][1])[1][1])
     return [
         *((f"its encrypted key {i}", a) for i, a in enumerate(keys, 1)),
-        *((f"its encrypted contents {i}", a) for i, a in enumerate(encrypted, 1)),
+        *((f"{_CONTENTS} {i}", a) for i, a in enumerate(encrypted, 1)),
     ]
 
 

@@ -407,3 +407,51 @@ class TestCeilings:
         assert cost_objection([Derivation("k", scrypt=(2**18, 8, 2))]) is None
         assert cost_objection([Derivation("k", scrypt=(2**18, 8, 3))]) is not None
         assert MAX_SCRYPT_MEMORY == 128 * 2**18 * 8
+
+
+class TestHiddenDerivations:
+    """A key inside contents encrypted as a whole is opened in a child that is stopped in time."""
+
+    @staticmethod
+    def p12(chain3: Hierarchy, rounds: int) -> bytes:
+        from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
+
+        encryption = (
+            PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds)
+            .build(b"pw")
+        )
+        return pkcs12.serialize_key_and_certificates(
+            b"hub", chain3.leaf.key, chain3.leaf.cert, [chain3.intermediate.cert], encryption
+        )
+
+    def test_opened_as_in_process(self, chain3: Hierarchy) -> None:
+        """Opened in the bounded child, the file gives the same key and certificates."""
+        from certchain.pfx import hides_contents, pkcs12_derivations
+
+        data = self.p12(chain3, 2048)
+        assert hides_contents(pkcs12_derivations(data))
+
+        material = load_bytes(data, password=b"pw")
+
+        assert [c.cert for c in material.certs] == [chain3.leaf.cert, chain3.intermediate.cert]
+        assert material.keys[0].key.private_numbers() == chain3.leaf.key.private_numbers()
+
+    def test_wrong_password_is_still_a_wrong_password(self, chain3: Hierarchy) -> None:
+        """The child's answer keeps the wrong-password error a wrong-password error."""
+        with pytest.raises(LoadError, match="password does not decrypt"):
+            load_bytes(self.p12(chain3, 2048), password=b"nope")
+
+    def test_a_slow_file_is_stopped(
+        self, chain3: Hierarchy, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Past the time limit the child is killed and the file refused, naming the limit."""
+        import time
+
+        from certchain import load
+
+        monkeypatch.setattr(load, "PKCS12_SECONDS", 0.05)
+        data = self.p12(chain3, 2_000_000)  # within the ceiling, but slower than 50 ms
+        start = time.monotonic()
+        with pytest.raises(LoadError, match="took longer than 0.05 s to open"):
+            load_bytes(data, password=b"pw")
+        assert time.monotonic() - start < 2.0
