@@ -124,7 +124,7 @@ def _path_setting(
     if isinstance(setting.value, _KeyMaterial):
         found.append(Finding(
             Code.FILE_NOT_FOUND, Severity.ERROR,
-            f"c.JupyterHub.{trait} (line {setting.line}) holds {setting.source} where "
+            f"c.JupyterHub.{trait} (line {setting.line}) holds {setting.source}, where "
             "JupyterHub expects the path of a file, so its proxy will not start: write the "
             "key to a file only JupyterHub's user can read (chmod 600), name that file, and "
             "take the key out of the configuration (whoever can read it has the key).",
