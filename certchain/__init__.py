@@ -6,44 +6,158 @@ their ``_private`` helpers may change.  Every sequence of certificates is
 leaf first.
 """
 
-from .assess import Assessment, assess, deployed_leaf, pick_leaf
-from .build import build_chain
-from .deploy import (
-    ConfigEdit,
-    apply_config_edit,
-    combined_output,
-    plan_config_edit,
-    served_files,
-)
-from .doctor import doctor_config
-from .errors import (
-    AmbiguousLeaf,
-    BadPassword,
-    CertchainError,
-    KeyRequired,
-    LoadError,
-    OutputExistsError,
-    OutputRefused,
-    PasswordRequired,
-    TrustStoreError,
-    WriteError,
-)
-from .findings import CertName, Code, Finding, Remedy, Severity
-from .graph import CertPool, Search, build_chains
-from .inventory import inspect_material
-from .jhconfig import ConfigError, parse_settings, set_ssl
-from .keys import key_matches
-from .load import find_keys, load_bytes, load_file, load_files, sibling_key
-from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
-from .policy import Policy
-from .proof import Proof, Refusal, prove_build, prove_chain, prove_files, prove_pem, prove_served
-from .results import BuildResult, Report
-from .served import assess_served
-from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
-from .strict import pedantic_objections, strict_objection
-from .trust import certifi_store, store_from_paths
-from .verify import verify_chain, verify_file
-from .write import Output, chain_pem, plan_output, write_chain, write_file, write_outputs
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Type checkers and readers see the imports; at run time each name is imported
+# on first use (`__getattr__`).
+if TYPE_CHECKING:
+    from .assessment import Assessment, assess, deployed_leaf, pick_leaf
+    from .build import build_chain
+    from .deploy import (
+        ConfigEdit,
+        apply_config_edit,
+        combined_output,
+        plan_config_edit,
+        served_files,
+    )
+    from .doctor import doctor_config
+    from .errors import (
+        AmbiguousLeaf,
+        BadPassword,
+        CertchainError,
+        ConfigError,
+        KeyRequired,
+        LoadError,
+        OutputExistsError,
+        OutputRefused,
+        PasswordRequired,
+        SnippetError,
+        TrustStoreError,
+        WriteError,
+    )
+    from .findings import CertName, Code, Finding, Remedy, Severity
+    from .graph import CertPool, Search, build_chains
+    from .inventory import inspect_material
+    from .jhconfig import parse_settings, set_ssl
+    from .keys import key_matches
+    from .load import find_keys, load_bytes, load_file, load_files, sibling_key
+    from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
+    from .policy import Policy
+    from .proof import (
+        Proof,
+        Refusal,
+        prove_build,
+        prove_chain,
+        prove_files,
+        prove_pem,
+        prove_served,
+    )
+    from .results import BuildResult, Report
+    from .served import assess_served
+    from .snippets import RENDERERS, ServedFiles, jupyterhub, render
+    from .strict import pedantic_objections, strict_objection
+    from .trust import certifi_store, store_from_paths
+    from .verify import verify_chain, verify_file
+    from .write import Output, chain_pem, plan_output, write_chain, write_file, write_outputs
+
+#: Where each public name lives: ``import certchain`` imports nothing else until
+#: a name is used, so that the command line starts fast (a command imports only
+#: what it uses).
+_HOMES: dict[str, str] = {
+    "Assessment": "assessment",
+    "assess": "assessment",
+    "deployed_leaf": "assessment",
+    "pick_leaf": "assessment",
+    "build_chain": "build",
+    "ConfigEdit": "deploy",
+    "apply_config_edit": "deploy",
+    "combined_output": "deploy",
+    "plan_config_edit": "deploy",
+    "served_files": "deploy",
+    "doctor_config": "doctor",
+    "AmbiguousLeaf": "errors",
+    "BadPassword": "errors",
+    "CertchainError": "errors",
+    "KeyRequired": "errors",
+    "LoadError": "errors",
+    "OutputExistsError": "errors",
+    "OutputRefused": "errors",
+    "PasswordRequired": "errors",
+    "TrustStoreError": "errors",
+    "WriteError": "errors",
+    "CertName": "findings",
+    "Code": "findings",
+    "Finding": "findings",
+    "Remedy": "findings",
+    "Severity": "findings",
+    "CertPool": "graph",
+    "Search": "graph",
+    "build_chains": "graph",
+    "inspect_material": "inventory",
+    "ConfigError": "errors",
+    "parse_settings": "jhconfig",
+    "set_ssl": "jhconfig",
+    "key_matches": "keys",
+    "find_keys": "load",
+    "load_bytes": "load",
+    "load_file": "load",
+    "load_files": "load",
+    "sibling_key": "load",
+    "Chain": "model",
+    "Format": "model",
+    "LoadedCert": "model",
+    "LoadedKey": "model",
+    "Material": "model",
+    "Role": "model",
+    "Source": "model",
+    "TrustStore": "model",
+    "Policy": "policy",
+    "Proof": "proof",
+    "Refusal": "proof",
+    "prove_build": "proof",
+    "prove_chain": "proof",
+    "prove_files": "proof",
+    "prove_pem": "proof",
+    "prove_served": "proof",
+    "BuildResult": "results",
+    "Report": "results",
+    "assess_served": "served",
+    "RENDERERS": "snippets",
+    "ServedFiles": "snippets",
+    "SnippetError": "errors",
+    "jupyterhub": "snippets",
+    "render": "snippets",
+    "pedantic_objections": "strict",
+    "strict_objection": "strict",
+    "certifi_store": "trust",
+    "store_from_paths": "trust",
+    "verify_chain": "verify",
+    "verify_file": "verify",
+    "Output": "write",
+    "chain_pem": "write",
+    "plan_output": "write",
+    "write_chain": "write",
+    "write_file": "write",
+    "write_outputs": "write",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 __all__ = [
     "RENDERERS",

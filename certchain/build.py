@@ -1,7 +1,7 @@
 """
 ``build``'s view of the judgement: the inputs as an unordered bundle.
 
-The core (:mod:`certchain.assess`) picks the path; this view adds what
+The core (:mod:`certchain.assessment`) picks the path; this view adds what
 concerns a pile of files handed over by a CA: the leaf comes from the host
 file, copies are merged, certificates left out are named, the root may be
 kept or left out, and a missing key is worth a warning.  Pure.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from .assess import Assessment, assess, pick_leaf
+from .assessment import Assessment, assess, pick_leaf
 from .certs import is_ca
 from .errors import LoadError
 from .findings import (

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from .errors import KeyRequired, LoadError, OutputExistsError
 from .findings import Code, Finding, Severity
-from .jhconfig import set_ssl
 from .model import Chain, Format, LoadedKey, LockedKey, Material
 from .pfx import needs_legacy
 from .policy import Policy
@@ -310,6 +309,8 @@ def plan_config_edit(
         before = data.decode("utf-8") if data is not None else None
     except UnicodeDecodeError as exc:
         raise LoadError(config, f"cannot be read ({exc}); it was left unchanged.") from exc
+    from .jhconfig import set_ssl  # Python's ast: imported only to edit a config
+
     after = set_ssl(before or "", files.chain, files.key, config)
     outputs: tuple[Output, ...] = ()
     if after != before:

@@ -114,3 +114,11 @@ class OutputRefused(WriteError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class ConfigError(CertchainError):
+    """A configuration file cannot be parsed (it is left alone)."""
+
+
+class SnippetError(CertchainError):
+    """A path cannot be written safely in the requested configuration format."""

@@ -22,14 +22,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CertchainError
+from .errors import ConfigError
+
+__all__ = ["ConfigError", "Setting", "parse_settings", "set_ssl"]  # ConfigError: errors.py
 
 _UNSET = object()
 _BOM = "\ufeff"
-
-
-class ConfigError(CertchainError):
-    """A configuration file cannot be parsed (it is left alone)."""
 
 
 @dataclass(frozen=True, slots=True)

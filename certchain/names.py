@@ -123,7 +123,7 @@ def _dns_match(pattern: str, host: str) -> bool:
 # checks a second on a small 2-core machine (URI and directoryName slowest,
 # DNS fastest), so 1 << 20 costs at most a quarter of a second.  certchain
 # allows cryptography's 1 << 20 for one whole judgement, shared by every path
-# it weighs (certchain.assess), so a bundle offering many paths cannot
+# it weighs (certchain.assessment), so a bundle offering many paths cannot
 # multiply it; real chains need far less (a 400-name leaf under a CA with 600
 # subtrees makes at most 240,000), and limbo's nc-dos-1, which OpenSSL
 # accepts, fits.

@@ -3,7 +3,7 @@ The judgement of a served chain: certificates in the order a server sends them.
 
 A server sends its chained file as it is: the first certificate is taken as
 the leaf, and clients build a path from it through the others to a root they
-trust.  :func:`certchain.assess.assess` judges the certificates; this adds
+trust.  :func:`certchain.assessment.assess` judges the certificates; this adds
 only what concerns how they are laid out: the order, the extra and duplicate
 certificates, the links between neighbours, stale cross-signs and a root
 sent along.  Certificates are named by their place in the file
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from .assess import Assessment, Naming, assess, deployed_leaf, describe
+from .assessment import Assessment, Naming, assess, deployed_leaf, describe
 from .certs import identity, is_ca, path_roles
 from .errors import LoadError
 from .findings import (

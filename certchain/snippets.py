@@ -14,13 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CertchainError
+from .errors import SnippetError
 
 NO_KEY_NOTE = "no private key was found: pass it with --key FILE"
-
-
-class SnippetError(CertchainError):
-    """A path cannot be written safely in the requested configuration format."""
 
 
 @dataclass(frozen=True, slots=True)

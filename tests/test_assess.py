@@ -38,7 +38,7 @@ from certchain.model import fingerprint
 
 PACKAGE = Path(certchain.__file__).parent
 ENGINES = {"build", "verify", "doctor"}
-CORE = {"assess", "served"}
+CORE = {"assessment", "served"}
 
 
 def imports_of(module: str) -> set[str]:
@@ -101,7 +101,7 @@ class TestLayout:
         """The CLI never reaches below the engines into the search or the rules."""
         for path in (PACKAGE / "cli").glob("*.py"):
             names = imports_of(f"cli/{path.stem}")
-            assert names & {"graph", "rules", "assess", "names", "strict"} == set(), path.name
+            assert names & {"graph", "rules", "assessment", "names", "strict"} == set(), path.name
 
 
 class TestPolicy:

@@ -330,7 +330,7 @@ class TestStrictNames:
 
     def test_shared_subject_falls_back_to_the_name(self) -> None:
         """A repr two path certificates share is named by its subject alone."""
-        from certchain.assess import _named_in
+        from certchain.assessment import _named_in
         from certchain.findings import CertName
 
         pki = PKI()

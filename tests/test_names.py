@@ -28,7 +28,7 @@ from certchain.names import (
     name_constraint_violation,
     name_key,
 )
-from certchain.assess import path_naming
+from certchain.assessment import path_naming
 from certchain.model import TrustStore
 from certchain.policy import Policy
 from certchain.rules import check_path

@@ -9,6 +9,7 @@ every test that looks inside it.
 from __future__ import annotations
 
 import configparser
+import re
 import subprocess
 import sys
 import zipfile
@@ -30,9 +31,14 @@ def pyproject() -> dict[str, object]:
 
 
 def pyproject_version() -> str:
+    """The version the build reads: certchain/__init__.py's ``__version__`` (hatch)."""
     project = pyproject()["project"]
     assert isinstance(project, dict)
-    return str(project["version"])
+    assert project["dynamic"] == ["version"]
+    source = (ROOT / "certchain" / "__init__.py").read_text()
+    found = re.search(r'^__version__ = "([^"]+)"$', source, re.M)
+    assert found is not None
+    return found.group(1)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +70,9 @@ def dist_info_file(wheel: zipfile.ZipFile, name: str) -> str:
 class TestInstalledMetadata:
     def test_version_matches_pyproject(self) -> None:
         """The installed distribution's version is pyproject.toml's version."""
-        assert pyproject_version() == version("certchain")
+        import certchain
+
+        assert pyproject_version() == version("certchain") == certchain.__version__
 
     def test_console_script_entry_point(self) -> None:
         """The installed distribution declares the console script certchain.cli:main."""

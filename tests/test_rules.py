@@ -13,7 +13,7 @@ from pki import PKI, T0, Hierarchy, Issued, new_key
 
 from certchain.findings import Finding
 from certchain.model import Chain, TrustStore
-from certchain.assess import path_naming
+from certchain.assessment import path_naming
 from certchain.certs import is_ca, is_self_signed, path_roles
 from certchain.policy import Policy
 from certchain.rules import check_path

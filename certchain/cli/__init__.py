@@ -3,7 +3,8 @@ The command line: a thin click layer over the library.
 
 The only package that imports click, prints, reads the clock or the
 environment.  Each command is a module (``build``, ``audit``: verify and
-inspect, ``deploy``: config and doctor); ``common`` holds what they share.
+inspect, ``deploy``: config and doctor), imported when it runs
+(:mod:`certchain.cli.group`); ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 
-from .audit import inspect, verify
-from .build import build
-from .common import PASSWORD_ENV, ExitCode, Main
-from .deploy import config, doctor
+from .. import __version__
+from .group import ExitCode, Main
 
 __all__ = ["PASSWORD_ENV", "ExitCode", "main"]
 
@@ -27,15 +27,19 @@ _ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasat
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="certchain")
+@click.version_option(__version__, package_name="certchain")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Assemble and verify TLS certificate chains."""
     _end_on_signals(ctx)
 
 
-for _command in (build, verify, inspect, config, doctor):
-    main.add_command(_command)
+def __getattr__(name: str) -> Any:
+    if name == "PASSWORD_ENV":  # with the password options, which import the library
+        from .common import PASSWORD_ENV
+
+        return PASSWORD_ENV
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _end_on_signals(ctx: click.Context) -> None:

@@ -27,7 +27,6 @@ from .common import (
     PASSWORD_FILE,
     QUIET_OPTION,
     BadInput,
-    ExitCode,
     InputFile,
     Judging,
     echo_errors,
@@ -40,6 +39,7 @@ from .common import (
     user_errors,
     with_password,
 )
+from .group import ExitCode
 
 
 @click.command(

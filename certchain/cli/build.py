@@ -34,7 +34,6 @@ from .common import (
     HINTS,
     PASSWORD_FILE,
     QUIET_OPTION,
-    ExitCode,
     Judging,
     check_format,
     combined_output,
@@ -45,6 +44,7 @@ from .common import (
     user_errors,
     with_password,
 )
+from .group import ExitCode
 
 
 @click.command(

@@ -10,8 +10,6 @@ stdout: :class:`Main`).  Output failures and Ctrl-C are handled once, in
 
 from __future__ import annotations
 
-import enum
-import errno
 import functools
 import ipaddress
 import json
@@ -20,7 +18,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -35,21 +33,23 @@ from ..errors import (
     AmbiguousLeaf,
     BadPassword,
     CertchainError,
+    ConfigError,
     KeyRequired,
     LoadError,
     OutputExistsError,
     PasswordRequired,
+    SnippetError,
     TrustStoreError,
     WriteError,
 )
 from ..findings import Finding, Remedy
-from ..jhconfig import ConfigError
 from ..load import load_file, load_stream
 from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
 from ..report import Hints, error_dict, error_lines, escape
-from ..snippets import RENDERERS, SnippetError
+from ..snippets import RENDERERS
 from ..trust import certifi_store, store_from_paths
+from .group import ExitCode
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")
@@ -74,19 +74,6 @@ AUDIT_HINTS: Hints = {
 #: An existing --combined file (build and config): -o names the other output.
 _COMBINED_EXISTS = "--force replaces it; another --combined FILE writes elsewhere"
 
-
-class ExitCode(enum.IntEnum):
-    """Process exit codes (the grep/diff convention)."""
-
-    OK = 0  # the chain is good (warnings allowed)
-    CHAIN_PROBLEM = 1  # a finding is an error
-    BAD_INPUT = 2  # unreadable input, bad password, usage error
-
-
-#: Exit status after a closed pipe, as a program killed by SIGPIPE has it (128 + 13).
-EXIT_CLOSED_PIPE = 141
-#: Exit status after Ctrl-C (128 + SIGINT), the shell's convention.
-EXIT_INTERRUPTED = 130
 
 #: ``error.code`` in the --json object of a run that exits 2 (a contract): the
 #: first class in this list that the exception is an instance of.
@@ -159,84 +146,15 @@ def show_error(exc: click.ClickException, *, as_json: bool, file: str | None = N
     """
     exc.show()
     if as_json:
-        click.echo(json.dumps(_error_object(exc, file)))
+        click.echo(json.dumps(error_object(exc, file)))
 
 
-def _error_object(exc: click.ClickException, file: str | None = None) -> dict[str, Any]:
+def error_object(exc: click.ClickException, file: str | None = None) -> dict[str, Any]:
     if isinstance(exc, BadInput):
         doc = error_dict(exc.code, exc.message, exc.file or file)
     else:
         doc = error_dict(USAGE_ERROR, exc.format_message(), file)
     return {"file": file, **doc} if file is not None else doc
-
-
-_JSON_FLAG = "certchain.json"
-
-
-class Main(click.Group):
-    """
-    The ``certchain`` group: what every command gets without asking.
-
-    - ``--json`` runs that exit 2 print one JSON object (``ok: false`` and an
-      ``error``) on stdout, usage errors included, so scripts always get JSON;
-    - a closed stdout pipe (``| head -1``) ends the run quietly
-      (:data:`EXIT_CLOSED_PIPE`); a failed write to stdout (a full disk) is
-      one ``Error:`` line and exit 2, never a traceback;
-    - Ctrl-C ends the run with :data:`EXIT_INTERRUPTED` and no message; the
-      atomic writer has removed its temporary file on the way out.
-    """
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        ctx = super().make_context(info_name, args, parent=parent, **extra)
-        options = args[: args.index("--")] if "--" in args else args
-        ctx.meta[_JSON_FLAG] = "--json" in options
-        return ctx
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.ClickException as exc:
-            if ctx.meta.get(_JSON_FLAG):
-                _echo_quietly(json.dumps(_error_object(exc)))
-            raise
-        except KeyboardInterrupt:
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except click.Abort as exc:  # Ctrl-C at a prompt: click turns it into Abort
-            if isinstance(exc.__context__, KeyboardInterrupt):
-                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-            raise
-        except OSError as exc:
-            # Library code reports file errors as CertchainError; these are
-            # what writing to stdout itself raises.
-            if exc.errno not in _OUTPUT_ERRNOS:
-                raise
-            _silence_stdout()
-            if exc.errno == errno.EPIPE:
-                raise click.exceptions.Exit(EXIT_CLOSED_PIPE) from None
-            reason = exc.strerror or str(exc)
-            raise BadInput(f"the output cannot be written: {reason}.") from None
-
-
-#: How a write to stdout fails: its reader left, a full disk or quota, a file
-#: too large, an I/O error.
-_OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
-
-
-def _echo_quietly(text: str) -> None:
-    """Print *text* on stdout unless stdout itself is what failed."""
-    with suppress(OSError):
-        click.echo(text)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so Python's last flush at exit cannot fail again."""
-    with suppress(AttributeError, OSError, ValueError):  # no real file behind it
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
 
 
 class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on

@@ -37,7 +37,6 @@ from .common import (
     FORMAT_OPTION,
     PASSWORD_FILE,
     QUIET_OPTION,
-    ExitCode,
     Judging,
     check_format,
     combined_output,
@@ -48,6 +47,7 @@ from .common import (
     user_errors,
     with_password,
 )
+from .group import ExitCode
 
 
 @click.command(epilog=EXIT_CODES_HELP, short_help="Print server configuration for a chained file.")

@@ -1,0 +1,114 @@
+"""
+Start-up: ``certchain --version`` imports nothing of the library, ``import
+certchain`` imports no submodule until a name is used, and each command
+imports only what it uses (issue 10; the times are in benchmarks/run.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pki import PKI, hierarchy
+
+import certchain
+
+PROBE = """
+import json, sys
+from certchain.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stdout.flush()
+mine = ("certchain", "cryptography")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in mine)), file=sys.stderr)
+"""
+
+
+def modules_after(*argv: str, cwd: Path | None = None) -> set[str]:
+    """Run certchain with *argv* in a fresh interpreter; return the modules it imported.
+
+    Only certchain's and cryptography's are listed.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60,
+        cwd=cwd, stdin=subprocess.DEVNULL,
+    )
+    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
+def test_version_imports_no_library_module() -> None:
+    """``certchain --version`` imports the command group, not the library nor cryptography."""
+    loaded = modules_after("--version")
+
+    assert loaded == {"certchain", "certchain.cli", "certchain.cli.group"}
+
+
+def test_help_lists_every_command() -> None:
+    """``--help`` still lists every command, each imported to read its help."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "certchain", "--help"], capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+    )
+
+    listed = [line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line]
+    assert listed == ["build", "verify", "inspect", "config", "doctor"]
+
+
+def test_import_certchain_imports_no_submodule() -> None:
+    """``import certchain`` loads the package only; a name is imported on first use."""
+    code = (
+        "import sys, certchain;"
+        "before = sorted(m for m in sys.modules if m.startswith('certchain'));"
+        "certchain.Policy; print(before, 'certchain.policy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+
+    assert out.strip() == "['certchain'] True"
+
+
+@pytest.mark.parametrize("name", certchain.__all__)
+def test_every_public_name_resolves(name: str) -> None:
+    """Every name in ``certchain.__all__`` resolves to the object of the module it lives in."""
+    value = getattr(certchain, name)
+
+    home = certchain._HOMES[name]
+    assert value is getattr(__import__(f"certchain.{home}", fromlist=[name]), name)
+
+
+def test_homes_cover_exactly_the_public_names() -> None:
+    """The lazy table and ``__all__`` name the same names, so nothing public is missing."""
+    assert set(certchain._HOMES) == set(certchain.__all__)
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    """A name certchain does not export raises AttributeError, as for any module."""
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        certchain.no_such_thing  # noqa: B018
+
+
+def test_build_imports_no_other_command(tmp_path: Path) -> None:
+    """``certchain build`` imports neither the other commands nor what only they use."""
+    pki = PKI()
+    chain = hierarchy(pki, "www.example.org")
+    leaf = chain.leaf.write(tmp_path / "leaf.crt")
+    inter = chain.intermediate.write(tmp_path / "inter.crt")
+    root = chain.root.write(tmp_path / "root.crt")
+
+    loaded = modules_after(
+        "build", str(leaf), str(inter), "--trust", str(root), "--at", "2030-01-01", "-q",
+        "-o", str(tmp_path / "out.crt"),
+    )
+
+    assert (tmp_path / "out.crt").exists()
+    assert "certchain.build" in loaded
+    assert not loaded & {
+        "certchain.cli.audit", "certchain.cli.deploy", "certchain.doctor", "certchain.jhconfig",
+        "certchain.verify", "certchain.inventory", "certchain.certbot",
+    }
