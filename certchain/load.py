@@ -40,6 +40,7 @@ from .pfx import (
     pkcs8_derivation,
     pkcs12_derivations,
 )
+from .rawcert import fields_of, fields_of_der, plain_name
 
 #: How messages name what was read from standard input.
 STDIN = Path("<stdin>")
@@ -61,9 +62,10 @@ _IGNORED_LABELS = {b"EC PARAMETERS"}
 _BOM = b"\xef\xbb\xbf"
 _BLANK = re.compile(rb"\s*\Z")
 # A PEM body: base64 with whitespace anywhere (OpenSSL skips it too), at
-# most two '=' at the end.  Checked in place, decoded in one pass: no list
-# of lines, however many there are.
-_BASE64 = re.compile(rb"[A-Za-z0-9+/\s]*(?:=\s*){0,2}")
+# most two '=' at the end.  Checked and decoded in a few passes of C code: no
+# list of lines, however many there are.
+_WHITESPACE = b" \t\n\r\f\v"
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") in a key block are not base64.
 _HEADER_LINE = re.compile(rb"^[^\r\n]*:[^\r\n]*(?:\r\n|\r|\n)?", re.MULTILINE)
 
@@ -193,30 +195,29 @@ def _load_pem(
     certs: list[LoadedCert] = []
     keys: list[LoadedKey] = []
     locked: list[LockedKey] = []
+    checks = _Checks()
     block = 0
     pos = start
     while match := _BEGIN.search(data, pos):
         reading.count_items(source, block=block)
         label = match.group(1)
-        end_marker = b"-----END " + label + b"-----"
-        end = data.find(end_marker, match.end())
         other_end = _END.search(data, match.end())
-        if other_end is not None and (end < 0 or other_end.start() < end):
-            raise LoadError(
-                source,
-                f"the {label.decode()} block ends with END {other_end.group(1).decode()}: "
-                "the file was edited by hand or pasted together; copy it again.",
-                block=block,
-            )
-        if end < 0:
+        if other_end is None:
             raise LoadError(
                 source,
                 f"the {label.decode()} block has no END line: the file is "
                 "truncated; copy it again from your certificate authority.",
                 block=block,
             )
-        body = (match.end(), end)
-        pos = end + len(end_marker)
+        if other_end.group(1) != label:
+            raise LoadError(
+                source,
+                f"the {label.decode()} block ends with END {other_end.group(1).decode()}: "
+                "the file was edited by hand or pasted together; copy it again.",
+                block=block,
+            )
+        body = (match.end(), other_end.start())
+        pos = other_end.end()
         if label in _IGNORED_LABELS:
             block += 1
             continue
@@ -241,20 +242,22 @@ def _load_pem(
         else:
             der = _decode_body(data, body, label, source, block)
             if label in _CERT_LABELS:
-                cert = _der_cert(der, source, block)
-                certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
+                certs.append(_der_cert(der, Source(source, index, Format.PEM), block, checks))
             elif label == b"TRUSTED CERTIFICATE":
                 # OpenSSL's X509_AUX form: the DER certificate followed by
                 # trust settings.  Only the certificate is used.
-                cert = _der_cert(_first_der_element(der), source, block)
-                certs.append(LoadedCert(cert, Source(source, index, Format.PEM)))
+                certs.append(_der_cert(
+                    _first_der_element(der), Source(source, index, Format.PEM), block, checks
+                ))
             elif label in _PKCS7_LABELS:
                 members = _der_pkcs7(der, source, block)
                 reading.count_items(source, len(members), block=block)
                 for number, cert in enumerate(members, 1):
-                    _check_fields(cert, source, block, f"certificate {number} of the PKCS#7 data")
                     index = len(certs) + len(keys) + len(locked)
-                    certs.append(LoadedCert(cert, Source(source, index, Format.PKCS7)))
+                    certs.append(checks.loaded(
+                        cert, Source(source, index, Format.PKCS7), block,
+                        f"certificate {number} of the PKCS#7 data",
+                    ))
             elif label == b"OPENSSH PRIVATE KEY":
                 raise LoadError(
                     source,
@@ -280,12 +283,14 @@ def _article(word: str) -> str:
 def _decode_body(
     data: bytes, span: tuple[int, int], label: bytes, source: Path | None, block: int
 ) -> bytes:
-    """Decode the base64 of ``data[span]``, checked in place (a huge body is not copied)."""
+    """Decode the base64 of ``data[span]``: its alphabet, whitespace, at most two '=' last."""
     start, end = span
     try:
-        if not _BASE64.fullmatch(data, start, end):
+        body = data[start:end].translate(None, _WHITESPACE)
+        padding = body.translate(None, _BASE64_ALPHABET)
+        if padding not in (b"", b"=", b"==") or not body.endswith(padding):
             raise binascii.Error("not base64")
-        return binascii.a2b_base64(memoryview(data)[start:end])
+        return binascii.a2b_base64(body)
     except (binascii.Error, ValueError) as exc:
         raise LoadError(
             source,
@@ -379,58 +384,76 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
     return cast(PrivateKey, key)
 
 
-def _der_cert(der: bytes, source: Path | None, block: int | None) -> x509.Certificate:
+def _der_cert(der: bytes, source: Source, block: int | None, checks: _Checks) -> LoadedCert:
     try:
         cert = x509.load_der_x509_certificate(der)
     except x509.InvalidVersion as exc:  # version 4 and up: no X.509 certificate
         raise LoadError(
-            source, f"the certificate has an X.509 version that does not exist ({exc}): "
+            source.path, f"the certificate has an X.509 version that does not exist ({exc}): "
             "it is damaged; copy it again from your certificate authority.",
             block=block,
         ) from exc
     except ValueError as exc:
         raise LoadError(
-            source,
+            source.path,
             "the certificate is corrupt (not valid DER): copy it again from "
             "your certificate authority.",
             block=block,
         ) from exc
-    return _check_fields(cert, source, block)
+    return checks.loaded(cert, source, block, der=der)
 
 
-def _check_fields(
-    cert: x509.Certificate, source: Path | None, block: int | None,
-    which: str = "the certificate",
-) -> x509.Certificate:
+class _Checks:
     """
     Read now the fields cryptography parses lazily, so a damaged one is a LoadError here.
 
     The subject, the issuer and the public key: every later step reads
     them, and one flipped bit in a name loads fine but raises ValueError on
-    first access.  Malformed extensions stay a finding
+    first access.  Whether a field reads depends on its bytes alone, so each
+    distinct name and key is checked once per input, and a name whose form
+    cannot fail to decode (:func:`certchain.rawcert.plain_name`) is not
+    decoded at all: a pile of 100,000 candidates costs no more than loading
+    them.  Malformed extensions stay a finding
     (:func:`certchain.extensions.malformed`); the signature algorithm's
     hash and parameters are read through :func:`certchain.certs.signature_problem`,
     which reports what it cannot read.
     """
-    for field in ("subject", "issuer"):
-        try:
-            getattr(cert, field)
-        except Exception as exc:  # ValueError from the ASN.1 parser, and kin
-            raise LoadError(
-                source, f"{which} has {_article(field)} {field} that cannot be parsed: it "
-                "is damaged; copy it again from your certificate authority.",
-                block=block,
-            ) from exc
-    try:
-        cert.public_key()
-    except Exception as exc:  # UnsupportedAlgorithm, ValueError
-        raise LoadError(
-            source,
-            f"{which} ({cert.subject.rfc4514_string()}) has a public key that cannot be "
-            f"read ({exc}).",
-            block=block,
-        ) from exc
-    return cert
+
+    def __init__(self) -> None:
+        self.names: set[bytes] = set()
+        self.keys: set[bytes] = set()
+
+    def loaded(
+        self, cert: x509.Certificate, source: Source, block: int | None,
+        which: str = "the certificate", der: bytes | None = None,
+    ) -> LoadedCert:
+        """Check *cert*'s lazy fields and return it loaded, with its raw fields."""
+        raw = (fields_of_der(der) if der is not None else None) or fields_of(cert)
+        for field, name in (("subject", raw.subject), ("issuer", raw.issuer)):
+            if name in self.names:
+                continue
+            if not plain_name(name):
+                try:
+                    getattr(cert, field)
+                except Exception as exc:  # ValueError from the ASN.1 parser, and kin
+                    raise LoadError(
+                        source.path, f"{which} has {_article(field)} {field} that cannot be "
+                        "parsed: it is damaged; copy it again from your certificate authority.",
+                        block=block,
+                    ) from exc
+            self.names.add(name)
+        if raw.spki not in self.keys:
+            try:
+                cert.public_key()
+            except Exception as exc:  # UnsupportedAlgorithm, ValueError
+                raise LoadError(
+                    source.path,
+                    f"{which} ({cert.subject.rfc4514_string()}) has a public key that cannot "
+                    f"be read ({exc}).",
+                    block=block,
+                ) from exc
+            self.keys.add(raw.spki)
+        return LoadedCert(cert, source, raw)
 
 
 def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.Certificate]:
@@ -483,16 +506,16 @@ def _load_binary(
     # tool) is still that certificate.
     first = _first_der_element(data)
     der = first if _BLANK.match(data, len(first)) else data
+    checks = _Checks()
     try:
         cert = x509.load_der_x509_certificate(der)
-    except x509.InvalidVersion:
-        cert = _der_cert(der, source, None)  # says what is wrong with it
+    except x509.InvalidVersion:  # _der_cert says what is wrong with it
+        return Material((_der_cert(der, Source(source, 0, Format.DER), None, checks),))
     except ValueError:
         pass
     else:
         reading.count_items(source)
-        cert = _check_fields(cert, source, None)
-        return Material((LoadedCert(cert, Source(source, 0, Format.DER)),))
+        return Material((checks.loaded(cert, Source(source, 0, Format.DER), None, der=der),))
     try:
         p7 = _der_pkcs7(data, source, None)
     except LoadError:
@@ -500,8 +523,7 @@ def _load_binary(
     else:
         reading.count_items(source, len(p7))
         return Material(tuple(
-            LoadedCert(_check_fields(c, source, None, f"certificate {i + 1}"),
-                       Source(source, i, Format.PKCS7))
+            checks.loaded(c, Source(source, i, Format.PKCS7), None, f"certificate {i + 1}")
             for i, c in enumerate(p7)
         ))
     if is_pkcs12(data):
@@ -554,10 +576,12 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
         keys.append(LoadedKey(key, Source(source, 0, Format.PKCS12), encrypted=True))
     members = ([p12.cert] if p12.cert is not None else []) + list(p12.additional_certs)
     reading.count_items(source, len(members))
+    checks = _Checks()
     for number, member in enumerate(members, 1):
-        cert = _check_fields(member.certificate, source, None, f"certificate {number}")
         index = len(certs) + len(keys)
-        certs.append(LoadedCert(cert, Source(source, index, Format.PKCS12)))
+        certs.append(checks.loaded(
+            member.certificate, Source(source, index, Format.PKCS12), None, f"certificate {number}"
+        ))
     return Material(tuple(certs), tuple(keys))
 
 

@@ -21,6 +21,8 @@ from cryptography import utils, x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .rawcert import RawFields
+
 #: Private key types certchain can match against a certificate.
 PrivateKey = (
     rsa.RSAPrivateKey
@@ -74,6 +76,9 @@ class LoadedCert:
 
     cert: x509.Certificate
     source: Source
+    # Its names and public key as raw DER, when the loader read them (the
+    # path search indexes candidates by these bytes); None: read on demand.
+    raw: RawFields | None = None
 
     @property
     def sha256(self) -> str:
