@@ -42,7 +42,7 @@ from .findings import (
 )
 from .graph import CertPool, DeadEnd, Limit, Search, SignatureChecks, build_chains
 from .keys import key_matches
-from .model import Chain, LoadedKey, Material, Role, fingerprint, serial_number
+from .model import Chain, LoadedCert, LoadedKey, Material, Role, fingerprint, serial_number
 from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
 from .policy import Policy
 from .rules import check_path
@@ -83,7 +83,7 @@ class Assessment:
     key: LoadedKey | None  # the key that matches the leaf, if one was at hand
     findings: tuple[Finding, ...]  # errors first
     paths: tuple[Chain, ...]  # every complete path found
-    explored: frozenset[str]  # fingerprints of every certificate the search reached
+    explored: frozenset[x509.Certificate]  # every certificate the search reached
     signatures: SignatureChecks  # the links already checked
 
     @property
@@ -94,7 +94,7 @@ class Assessment:
 
 def assess(
     leaf: x509.Certificate,
-    candidates: Sequence[x509.Certificate],
+    candidates: Sequence[x509.Certificate | LoadedCert],
     policy: Policy,
     *,
     keys: Sequence[LoadedKey] = (),
@@ -103,6 +103,9 @@ def assess(
 ) -> Assessment:
     """
     Judge *leaf* with *candidates* as possible issuers, under *policy*.
+
+    Candidates may be given as loaded (:class:`~certchain.model.LoadedCert`),
+    so that the search indexes them by the raw names the loader read.
 
     Self-signed candidates are anchors too: a path may end at one, with an
     ``untrusted-root`` finding (an error when the store was chosen by the
@@ -159,6 +162,38 @@ def assess(
         findings=by_severity(found), paths=search.chains, explored=search.reached,
         signatures=search.signatures,
     )
+
+
+def above_anchor(
+    judged: Assessment, unused: Sequence[x509.Certificate | LoadedCert]
+) -> set[x509.Certificate]:
+    """
+    Return the certificates among *unused* that issued the anchor, or its issuer...
+
+    With an intermediate given as the trust anchor (``--trust int.crt``), its
+    root among the inputs is not unrelated to the leaf: the chain simply
+    ends below it.  The signatures are checked from the judgement's budget.
+    """
+    above: set[x509.Certificate] = set()
+    if not judged.complete:
+        return above
+    checks = judged.signatures  # the judgement's budget: what it cannot pay for stays unknown
+    current = judged.path[-1]
+    if checks.self_signed(current) is not False:
+        return above
+    pool = CertPool(unused)  # indexed only when the anchor has an issuer to look for
+    while checks.self_signed(current) is False:
+        issuer = next(
+            (c for c in pool.named(current)
+             if c not in above
+             and checks.affordable(current, c) and checks.problem(current, c) is None),
+            None,
+        )
+        if issuer is None:
+            break
+        above.add(issuer)
+        current = issuer
+    return above
 
 
 # ------------------------------------------------------------------ the leaf

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from .assessment import Assessment, assess, pick_leaf
+from .assessment import Assessment, above_anchor, assess, pick_leaf
 from .certs import is_ca
 from .errors import LoadError
 from .findings import (
+    SAME_KIND_LIMIT,
+    SAME_KIND_SHOWN,
     CertName,
     Code,
     Finding,
@@ -24,9 +26,9 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .model import LoadedCert, LockedKey, Material, Role, fingerprint
-from .names import NameKey, name_key
+from .model import LoadedCert, LockedKey, Material, Role
 from .policy import Policy
+from .rawcert import fields_of
 from .results import BuildResult
 
 _NOTHING = Material()
@@ -65,7 +67,7 @@ def build_chain(
     leaf = pick_leaf(host)
     _check_order(leaf, host, candidates)
     at_hand = keys if keys is not None else Material.merge([host, candidates])
-    judged = assess(leaf, [c.cert for c in certs], policy, keys=at_hand.keys)
+    judged = assess(leaf, certs, policy, keys=at_hand.keys)
     found = list(judged.findings)
     if not at_hand.keys:
         found.append(_no_key(judged.names[0], next(iter(at_hand.locked), None)))
@@ -105,87 +107,109 @@ def _check_order(leaf: x509.Certificate, host: Material, candidates: Material) -
 
 
 def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Finding]]:
-    seen: dict[str, list[LoadedCert]] = {}
+    # Copies share their subject: certificates are compared (their DER) only
+    # within a subject, so 100,000 distinct ones cost a dictionary of names.
+    by_subject: dict[bytes, list[LoadedCert]] = {}
     for loaded in certs:
-        seen.setdefault(loaded.sha256, []).append(loaded)
+        by_subject.setdefault(_subject(loaded), []).append(loaded)
+    copies: dict[x509.Certificate, list[LoadedCert]] = {}
+    for named in by_subject.values():
+        if len(named) > 1:
+            for loaded in named:
+                copies.setdefault(loaded.cert, []).append(loaded)
+    repeated = [same for same in copies.values() if len(same) > 1]
+    dropped = {id(loaded) for same in repeated for loaded in same[1:]}
     findings = [
         Finding(
             Code.DUPLICATE_CERT, Severity.INFO,
-            f"{subject_text(copies[0].cert)} was given {len(copies)} times "
-            f"({', '.join(str(c.source) for c in copies)}); the copies were merged.",
+            f"{subject_text(same[0].cert)} was given {len(same)} times "
+            f"({', '.join(str(c.source) for c in same)}); the copies were merged.",
         )
-        for copies in seen.values()
-        if len(copies) > 1
+        for same in repeated
     ]
-    return [copies[0] for copies in seen.values()], findings
+    return [c for c in certs if id(c) not in dropped], findings
 
 
-def _above_anchor(judged: Assessment, unused: list[x509.Certificate]) -> set[str]:
-    """
-    The fingerprints of the unused certificates that issued the anchor, or its issuer...
-
-    With an intermediate given as the trust anchor (``--trust int.crt``), its
-    root among the inputs is not unrelated to the leaf: the chain simply
-    ends below it.
-    """
-    above: set[str] = set()
-    if not judged.complete:
-        return above
-    checks = judged.signatures  # the judgement's budget: what it cannot pay for stays unknown
-    by_subject: dict[NameKey, list[x509.Certificate]] = {}
-    for cert in unused:
-        by_subject.setdefault(name_key(cert.subject), []).append(cert)
-    current = judged.path[-1]
-    while checks.self_signed(current) is False:
-        issuer = next(
-            (c for c in by_subject.get(name_key(current.issuer), ())
-             if fingerprint(c) not in above
-             and checks.affordable(current, c) and checks.problem(current, c) is None),
-            None,
-        )
-        if issuer is None:
-            break
-        above.add(fingerprint(issuer))
-        current = issuer
-    return above
+def _subject(loaded: LoadedCert) -> bytes:
+    return (loaded.raw or fields_of(loaded.cert)).subject
 
 
 def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
-    used = {fingerprint(c) for c in judged.path}
-    path_names = {name_key(c.subject) for c in judged.path}
-    above = _above_anchor(judged, [c.cert for c in certs if c.sha256 not in used])
-    found = []
-    for loaded in certs:
-        if loaded.sha256 in used:
-            continue
-        cert = loaded.cert
-        if fingerprint(cert) in above:
-            found.append(Finding(
-                Code.UNUSED_CERT, Severity.INFO,
-                f"{subject_text(cert)} from {loaded.source} is above the trust anchor "
-                f"{subject_text(judged.path[-1])}, where the chain ends; it is left out.",
-            ))
+    # A certificate is compared with those of the path (and the search) only
+    # when it has the subject of one of them: its name's bytes rule most out.
+    used = set(judged.path)
+    path_subjects = {fields_of(c).subject for c in judged.path}
+    unused = [c for c in certs if _subject(c) not in path_subjects or c.cert not in used]
+    above = above_anchor(judged, unused)
+    near_subjects = {fields_of(c).subject for c in (*above, *judged.explored)}
+    kinds: dict[str, list[LoadedCert]] = {}
+    for loaded in unused:
+        subject = _subject(loaded)
+        if subject in near_subjects and loaded.cert in above:
+            kind = "above"
         elif not judged.complete:
-            found.append(Finding(
-                Code.UNUSED_CERT, Severity.INFO,
-                f"{subject_text(cert)} from {loaded.source} could not be connected "
-                "to the leaf; the missing issuer may link it.",
-            ))
-        elif loaded.sha256 in judged.explored or name_key(cert.subject) in path_names:
-            found.append(Finding(
-                Code.UNUSED_CERT, Severity.INFO,
-                f"{subject_text(cert)} from {loaded.source} is an alternative "
-                "path (a cross-sign or an older issue) that was not chosen; it is "
-                "left out.",
-            ))
+            kind = "unlinked"
+        elif subject in path_subjects or (
+            subject in near_subjects and loaded.cert in judged.explored
+        ):
+            kind = "alternative"
         else:
-            found.append(Finding(
-                Code.UNUSED_CERT, Severity.WARNING,
-                f"{subject_text(cert)} from {loaded.source} is unrelated to "
-                "this host certificate and is left out: check that it is the file "
-                "you meant to give.",
-            ))
+            kind = "unrelated"
+        kinds.setdefault(kind, []).append(loaded)
+    found = []
+    for kind, left_out in kinds.items():
+        severity, one, many = _LEFT_OUT[kind]
+        anchor = subject_text(judged.path[-1])
+        # One finding each, up to a screenful; past that one finding that
+        # counts them (a bundle of 10,000 CAs gives one warning, not 10,000).
+        if len(left_out) <= SAME_KIND_LIMIT:
+            found += [
+                Finding(Code.UNUSED_CERT, severity, one.format(
+                    cert=f"{subject_text(c.cert)} from {c.source}", anchor=anchor,
+                ))
+                for c in left_out
+            ]
+        else:
+            named = "; ".join(
+                f"{subject_text(c.cert)} from {c.source}" for c in left_out[:SAME_KIND_SHOWN]
+            )
+            found.append(Finding(Code.UNUSED_CERT, severity, many.format(
+                count=f"{len(left_out):,}", named=named,
+                more=f"{len(left_out) - SAME_KIND_SHOWN:,}", anchor=anchor,
+            )))
     return found
+
+
+#: Why a certificate was left out: severity, the message for one, for many.
+_LEFT_OUT: dict[str, tuple[Severity, str, str]] = {
+    "above": (
+        Severity.INFO,
+        "{cert} is above the trust anchor {anchor}, where the chain ends; it is left out.",
+        "{count} certificates are above the trust anchor {anchor}, where the chain ends, "
+        "and are left out ({named}; and {more} more).",
+    ),
+    "unlinked": (
+        Severity.INFO,
+        "{cert} could not be connected to the leaf; the missing issuer may link it.",
+        "{count} certificates could not be connected to the leaf ({named}; and {more} "
+        "more); the missing issuer may link them.",
+    ),
+    "alternative": (
+        Severity.INFO,
+        "{cert} is an alternative path (a cross-sign or an older issue) that was not "
+        "chosen; it is left out.",
+        "{count} certificates are alternative paths (cross-signs or older issues) or "
+        "share the name of a certificate in the chain, and were not chosen ({named}; and "
+        "{more} more); they are left out.",
+    ),
+    "unrelated": (
+        Severity.WARNING,
+        "{cert} is unrelated to this host certificate and is left out: check that it is "
+        "the file you meant to give.",
+        "{count} certificates are unrelated to this host certificate and are left out "
+        "({named}; and {more} more): check that these are the files you meant to give.",
+    ),
+}
 
 
 def _no_key(leaf: CertName, locked: LockedKey | None) -> Finding:

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+#: More findings of one kind (code and severity) than this would fill a
+#: screen: a text report shows the first :data:`SAME_KIND_SHOWN` and one line
+#: that counts the rest, and where one cause gives many (certificates ``build``
+#: leaves out), the judgement makes one finding that counts them.
+SAME_KIND_LIMIT = 10
+SAME_KIND_SHOWN = 3
+
 
 class Severity(enum.Enum):
     """How much a finding matters."""

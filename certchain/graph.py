@@ -42,7 +42,7 @@ import functools
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -61,8 +61,9 @@ from .certs import (
     signature_problem,
 )
 from .keys import cert_spki
-from .model import Chain, fingerprint
+from .model import Chain, LoadedCert, fingerprint
 from .names import NameKey, name_key
+from .rawcert import fields_of, key_id
 
 # A path longer than this many certificates is never built.  cryptography's
 # verifier defaults to 8 intermediates, so 10 certificates with the leaf and
@@ -228,51 +229,132 @@ def _rank(aki: bytes | None, ski: bytes | None) -> int:
     return 0 if aki == ski else 2
 
 
-@dataclass(frozen=True, slots=True)
 class _KeyGroup:
     """The candidates of one name that share one public key: one check answers for all."""
 
-    members: tuple[x509.Certificate, ...]  # latest expiry first, then fingerprint
-    fingerprints: tuple[str, ...]  # of each member
-    skis: tuple[bytes | None, ...]  # of each member
-    cost: KeyCost  # of a check with the key
+    def __init__(self, members: list[x509.Certificate], key_id: bytes | None) -> None:
+        self._members = members
+        self.key_id = key_id  # RFC 5280's identifier of the key, from the key itself
+        self._ordered: tuple[x509.Certificate, ...] | None = None
+        self._skis: tuple[bytes | None, ...] | None = None
+        self._fingerprints: tuple[str, ...] | None = None
+        self._cost: KeyCost | None = None
+
+    def other_than(self, cert: x509.Certificate) -> x509.Certificate | None:
+        """A member that is not *cert*, to check a signature with (any: they share the key)."""
+        return next((m for m in self._members if m != cert), None)
+
+    @property
+    def members(self) -> tuple[x509.Certificate, ...]:
+        """The members, latest expiry first, then by fingerprint (sorted when first asked)."""
+        if self._ordered is None:
+            self._ordered = tuple(sorted(
+                self._members,
+                key=lambda c: (-c.not_valid_after_utc.timestamp(), fingerprint(c)),
+            ))
+            self._fingerprints = None
+        return self._ordered
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """The fingerprint of each member, in :attr:`members` order."""
+        if self._fingerprints is None:
+            self._fingerprints = tuple(fingerprint(m) for m in self.members)
+        return self._fingerprints
+
+    @property
+    def skis(self) -> tuple[bytes | None, ...]:
+        """The subject key identifier of each member (None when absent), in order."""
+        if self._skis is None:
+            self._skis = tuple(_key_ids(m)[1] for m in self.members)
+        return self._skis
+
+    @property
+    def cost(self) -> KeyCost:
+        """What a check with the key costs."""
+        if self._cost is None:
+            self._cost = key_cost(self._members[0])
+        return self._cost
 
     def rank(self, aki: bytes | None) -> int:
         """The best rank of a member (:func:`_rank`)."""
-        if aki is None or None in self.skis:
-            return 0 if aki is not None and aki in self.skis else 1
-        return 0 if aki in self.skis else 2
+        skis = self.skis
+        if aki is None or None in skis:
+            return 0 if aki is not None and aki in skis else 1
+        return 0 if aki in skis else 2
 
 
 class CertPool:
-    """Index of candidate issuers by (normalised) subject name."""
+    """
+    Index of candidate issuers by subject name: the exact DER bytes first.
 
-    def __init__(self, certs: Iterable[x509.Certificate] = ()) -> None:
-        self._by_subject: dict[NameKey, list[x509.Certificate]] = {}
-        self._seen: set[str] = set()
-        self._groups: dict[NameKey, list[_KeyGroup]] = {}
+    A child's issuer is looked up by the bytes of its name, which is how
+    issuers and children match in practice (Go's crypto/x509 compares only
+    bytes).  RFC 5280 compares names after string preparation
+    (:func:`certchain.names.name_key`), so when the bytes find no issuer
+    whose key verifies, the names that compare equal that way are tried
+    too; only then is every name of the pool normalised, once.  Copies of
+    one certificate are merged when their name is first looked up.
+    """
+
+    def __init__(self, certs: Iterable[x509.Certificate | LoadedCert] = ()) -> None:
+        # Each certificate with its public key (raw SubjectPublicKeyInfo).
+        self._by_subject: dict[bytes, list[tuple[x509.Certificate, bytes]]] = {}
+        self._merged: set[bytes] = set()  # subjects whose copies were merged
+        self._groups: dict[bytes, list[_KeyGroup]] = {}
+        self._normalised: dict[NameKey, list[bytes]] | None = None
         for cert in certs:
             self.add(cert)
 
-    def add(self, cert: x509.Certificate) -> None:
-        """Add *cert* (a second copy of the same certificate is ignored)."""
-        fp = fingerprint(cert)
-        if fp in self._seen:
-            return
-        self._seen.add(fp)
-        subject = name_key(cert.subject)
-        self._by_subject.setdefault(subject, []).append(cert)
-        self._groups.pop(subject, None)
+    def add(self, cert: x509.Certificate | LoadedCert) -> None:
+        """Add *cert*, with its raw fields when the loader read them (copies are merged)."""
+        if isinstance(cert, LoadedCert):
+            raw = cert.raw or fields_of(cert.cert)
+            cert = cert.cert
+        else:
+            raw = fields_of(cert)
+        bucket = self._by_subject.setdefault(raw.subject, [])
+        bucket.append((cert, raw.spki))
+        self._merged.discard(raw.subject)
+        self._groups.pop(raw.subject, None)
+        if self._normalised is not None:
+            self._normalised.setdefault(name_key(cert.subject), []).append(raw.subject)
+
+    def _entries(self, subject: bytes) -> list[tuple[x509.Certificate, bytes]]:
+        """The certificates with this exact subject and their keys, copies merged."""
+        bucket = self._by_subject.get(subject)
+        if bucket is None:
+            return []
+        if subject not in self._merged:  # merged when first looked up, not on every add
+            bucket[:] = {cert: spki for cert, spki in bucket}.items()  # equal: the same DER
+            self._merged.add(subject)
+        return bucket
+
+    def _bucket(self, subject: bytes) -> list[x509.Certificate]:
+        """The certificates with this exact subject, copies merged."""
+        return [cert for cert, _ in self._entries(subject)]
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return sum(len(self._bucket(subject)) for subject in list(self._by_subject))
 
     def __contains__(self, cert: object) -> bool:
-        return isinstance(cert, x509.Certificate) and fingerprint(cert) in self._seen
+        return isinstance(cert, x509.Certificate) and cert in self._bucket(fields_of(cert).subject)
+
+    def _similar(self, issuer: bytes, cert: x509.Certificate) -> list[bytes]:
+        """The other subjects that compare equal to *cert*'s issuer once normalised."""
+        if self._normalised is None:
+            self._normalised = {}
+            for subject, bucket in self._by_subject.items():
+                self._normalised.setdefault(name_key(bucket[0][0].subject), []).append(subject)
+        return [s for s in self._normalised.get(name_key(cert.issuer), ()) if s != issuer]
 
     def named(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        """Return the certificates whose subject is *cert*'s issuer, in the order added."""
-        return self._by_subject.get(name_key(cert.issuer), [])
+        """Return the certificates whose subject is *cert*'s issuer: exact bytes first."""
+        issuer = fields_of(cert).issuer
+        found = list(self._bucket(issuer))
+        for subject in self._similar(issuer, cert):
+            found += self._bucket(subject)
+        return found
 
     def candidate_issuers(self, cert: x509.Certificate) -> list[x509.Certificate]:
         """
@@ -295,37 +377,47 @@ class CertPool:
 
         return sorted(self.named(cert), key=rank)
 
-    def key_groups(self, cert: x509.Certificate) -> list[_KeyGroup]:
+    def key_groups(self, cert: x509.Certificate) -> Iterator[list[_KeyGroup]]:
         """
-        Return *cert*'s candidate issuers grouped by public key, in the order to try them.
+        Yield *cert*'s candidate issuers grouped by public key, in tiers to try in turn.
 
-        The groups are ranked as :meth:`candidate_issuers` ranks certificates
-        (a group by its best member), and among groups ranked alike the
-        cheaper check comes first, so that keys built to be slow cannot
-        delay an ordinary issuer.
+        Each tier is made only when the one before found no key that
+        verifies, so that an issuer found at once costs nothing for the
+        thousands of same-named candidates beside it:
+
+        1. the keys whose RFC 5280 key identifier (a hash of the key itself,
+           which a decoy cannot copy) is the child's authority key id;
+        2. the other keys of that exact name, ranked as
+           :meth:`candidate_issuers` ranks certificates (a group by its best
+           member), the cheaper check first among groups ranked alike, so
+           that keys built to be slow cannot delay an ordinary issuer;
+        3. the keys of the names that equal it once normalised, ranked alike.
         """
-        subject = name_key(cert.issuer)
+        issuer = fields_of(cert).issuer
+        aki, _ = _key_ids(cert)
+        groups = self._grouped(issuer)
+        tried = [g for g in groups if aki is not None and g.key_id == aki]
+        if tried:
+            yield tried
+        needs = signature_needs(cert)
+
+        def ranked(groups: list[_KeyGroup]) -> list[_KeyGroup]:
+            return sorted(groups, key=lambda g: (g.rank(aki), cost_with(needs, g.cost)))
+
+        yield ranked([g for g in groups if g not in tried])
+        yield ranked([g for s in self._similar(issuer, cert) for g in self._grouped(s)])
+
+    def _grouped(self, subject: bytes) -> list[_KeyGroup]:
+        """The certificates of one exact subject grouped by public key."""
         groups = self._groups.get(subject)
         if groups is None:
-            groups = self._groups[subject] = _grouped(self._by_subject.get(subject, []))
-        aki, _ = _key_ids(cert)
-        needs = signature_needs(cert)
-        return sorted(groups, key=lambda g: (g.rank(aki), cost_with(needs, g.cost)))
-
-
-def _grouped(certs: list[x509.Certificate]) -> list[_KeyGroup]:
-    """Group *certs* by public key, each group in expiry order, groups in order of their first."""
-    ordered = sorted(certs, key=lambda c: (-c.not_valid_after_utc.timestamp(), fingerprint(c)))
-    by_key: dict[bytes, list[x509.Certificate]] = {}
-    for cert in ordered:
-        by_key.setdefault(_key_bytes(cert), []).append(cert)
-    return [
-        _KeyGroup(
-            tuple(members), tuple(fingerprint(m) for m in members),
-            tuple(_key_ids(m)[1] for m in members), key_cost(members[0]),
-        )
-        for members in by_key.values()
-    ]
+            by_key: dict[bytes, list[x509.Certificate]] = {}
+            for cert, spki in self._entries(subject):
+                by_key.setdefault(spki, []).append(cert)
+            groups = self._groups[subject] = [
+                _KeyGroup(members, key_id(spki)) for spki, members in by_key.items()
+            ]
+        return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +447,7 @@ class Search:
     limit: Limit | None = None  # the first bound reached: the search is incomplete
     # The signatures checked on the way, for whoever judges the same input next.
     signatures: SignatureChecks = field(default_factory=SignatureChecks)
-    reached: frozenset[str] = frozenset()  # fingerprints of every certificate reached
+    reached: frozenset[x509.Certificate] = frozenset()  # every certificate reached
 
     @property
     def budget_exhausted(self) -> bool:
@@ -402,7 +494,8 @@ def build_chains(
     chains = search.enumerate(leaf, max_paths)
     limit = search.checks.limit() or search.limit  # the exploration's first
     return Search(
-        tuple(chains), tuple(search.dead_ends()), limit, search.checks, frozenset(search.level),
+        tuple(chains), tuple(search.dead_ends()), limit, search.checks,
+        frozenset(search.cert.values()),
     )
 
 
@@ -494,35 +587,42 @@ class _Search:
         fp = fingerprint(cert)
         self.expanded.add(fp)
         aki, _ = _key_ids(cert)
-        groups = self.pool.key_groups(cert)
-        for index, group in enumerate(groups):
-            if group.fingerprints == (fp,):
-                continue  # a self-signed certificate that is not an anchor
-            if not self.step():
-                self.unchecked[fp] = groups[index:]
+        tiers = self.pool.key_groups(cert)
+        for tier in tiers:
+            for index, group in enumerate(tier):
+                first = group.other_than(cert)
+                if first is None:
+                    continue  # a self-signed certificate that is not an anchor
+                if not self.step():
+                    self.unchecked[fp] = [*tier[index:], *(g for t in tiers for g in t)]
+                    return
+                if not self.checks.affordable(cert, first):
+                    self.unchecked[fp] = [*tier[index:], *(g for t in tiers for g in t)]
+                    return
+                problem = self.checks.problem(cert, first)
+                if problem is not None:
+                    self.refused.setdefault(fp, []).append((group, problem))
+                    continue
+                self.verified(fp, aki, group, queue)
                 return
-            first = 0 if group.fingerprints[0] != fp else 1
-            if not self.checks.affordable(cert, group.members[first]):
-                self.unchecked[fp] = groups[index:]
-                return
-            problem = self.checks.problem(cert, group.members[first])
-            if problem is not None:
-                self.refused.setdefault(fp, []).append((group, problem))
-                continue
-            # Another key cannot verify the signature this one verified.
-            members = sorted(
-                (
-                    (_rank(aki, ski), ifp, member)
-                    for member, ifp, ski in zip(group.members, group.fingerprints, group.skis)
-                    if ifp != fp
-                ),
-                key=lambda m: m[0],  # stable: expiry, then fingerprint, next
-            )
-            self.step(len(members))
-            self.issuers[fp] = [(ifp, member) for _, ifp, member in members]
-            for _, ifp, member in members:
-                self.reach(ifp, member, fp, queue)
-            return
+
+    def verified(
+        self, fp: str, aki: bytes | None, group: _KeyGroup, queue: deque[x509.Certificate]
+    ) -> None:
+        """Reach every member of *group*, whose key verifies the certificate *fp*."""
+        # Another key cannot verify the signature this one verified.
+        members = sorted(
+            (
+                (_rank(aki, ski), ifp, member)
+                for member, ifp, ski in zip(group.members, group.fingerprints, group.skis)
+                if ifp != fp
+            ),
+            key=lambda m: m[0],  # stable: expiry, then fingerprint, next
+        )
+        self.step(len(members))
+        self.issuers[fp] = [(ifp, member) for _, ifp, member in members]
+        for _, ifp, member in members:
+            self.reach(ifp, member, fp, queue)
 
     # ----------------------------------------------------------- enumerate
 

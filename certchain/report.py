@@ -25,7 +25,14 @@ from typing import Any
 
 from cryptography import x509
 
-from .findings import Finding, Remedy, issuer_text, subject_text
+from .findings import (
+    SAME_KIND_LIMIT,
+    SAME_KIND_SHOWN,
+    Finding,
+    Remedy,
+    issuer_text,
+    subject_text,
+)
 from .model import Chain, Role, fingerprint, utc_iso
 from .policy import WARN_DAYS
 from .results import BuildResult, Report
@@ -208,11 +215,6 @@ def _names(cert: x509.Certificate) -> tuple[str, str]:
     return escape(subject_text(cert)), escape(issuer_text(cert))
 
 
-#: More findings of one kind (code and severity) than this would fill a
-#: screen: the text shows the first :data:`SAME_KIND_SHOWN` and one line that
-#: counts the rest (JSON keeps every one).
-SAME_KIND_LIMIT = 10
-SAME_KIND_SHOWN = 3
 
 
 def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, int]]:

@@ -43,6 +43,7 @@ from certchain import (
 )
 from certchain.cli import ExitCode, main
 from certchain.deploy import apply_config_edit, plan_config_edit
+from certchain.findings import Finding
 from certchain.model import TrustStore
 from certchain.policy import Policy
 from certchain.report import finding_lines, inspect_text
@@ -545,7 +546,7 @@ class TestOutputVolume:
     def test_unused_certs_summarised(
         self, runner: CliRunner, site: Site, decoys: bytes
     ) -> None:
-        """50 unrelated inputs: text shows 3 unused-cert lines and one count; JSON all 50."""
+        """50 unrelated inputs make one unused-cert finding that counts them, in text and JSON."""
         pool = site.folder / "pool.pem"
         pool.write_bytes(decoys)
 
@@ -553,23 +554,34 @@ class TestOutputVolume:
         as_json = site.build(runner, pool, "--json", "--force")
 
         assert text.exit_code == as_json.exit_code == ExitCode.OK, text.output
-        lines = [ln for ln in text.stderr.splitlines() if "unused-cert" in ln]
-        assert len(lines) == 4, text.stderr
-        assert "47 more like the 3 above (50 in all)" in lines[-1]
-        codes = [f["code"] for f in json.loads(as_json.stdout)["findings"]]
-        assert 50 == codes.count("unused-cert")
+        (line,) = [ln for ln in text.stderr.splitlines() if "unused-cert" in ln]
+        assert "50 certificates are unrelated to this host certificate" in line
+        assert "and 47 more" in line
+        unused = [f for f in json.loads(as_json.stdout)["findings"] if f["code"] == "unused-cert"]
+        assert len(unused) == 1 and unused[0]["message"].startswith("50 certificates ")
 
-    def test_library_groups_by_kind(self, chain3: Hierarchy, decoys: bytes) -> None:
+    def test_library_groups_by_kind(self, chain3: Hierarchy) -> None:
         """finding_lines summarises a kind past 10 and leaves the other kinds whole."""
+        many = [Finding(Code.DUPLICATE_CERT, Severity.WARNING, f"Copy {n}.") for n in range(50)]
+        other = Finding(Code.NO_KEY, Severity.WARNING, "No key.")
+
+        lines = finding_lines([*many, other])
+
+        copies = [ln for ln in lines if "duplicate-cert" in ln]
+        assert len(copies) == 4 and "Copy 2." in copies[2]
+        assert "47 more like the 3 above (50 in all)" in lines[3]
+        assert any("no-key" in ln for ln in lines)
+
+    def test_library_counts_many_unused(self, chain3: Hierarchy, decoys: bytes) -> None:
+        """build_chain makes one unused-cert finding for 50 unrelated inputs, naming the first 3."""
         policy = Policy(store=TrustStore((chain3.root.cert,), "test", explicit=True), at=T0)
         others = load_bytes(chain3.intermediate.pem + chain3.root.pem + decoys)
         result = build_chain(load_bytes(chain3.leaf.pem), others, policy=policy)
 
-        lines = finding_lines(result.findings)
-
-        unused = [ln for ln in lines if "unused-cert" in ln]
-        assert len(unused) == 4 and "(50 in all)" in unused[-1]
-        assert any("no-key" in ln for ln in lines)
+        (unused,) = [f for f in result.findings if f.code is Code.UNUSED_CERT]
+        assert unused.severity is Severity.WARNING
+        assert unused.message.count(" from <data> (item ") == 3
+        assert "and 47 more" in unused.message
 
     def test_ten_are_shown_whole(self, chain3: Hierarchy, decoys: bytes) -> None:
         """Up to 10 findings of one kind are all shown."""
