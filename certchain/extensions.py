@@ -9,10 +9,11 @@ reported once, by :func:`malformed`, and never escapes as a traceback.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from cryptography import utils, x509
 
@@ -36,11 +37,17 @@ def _quietly() -> Iterator[None]:
 
 def get(cert: x509.Certificate, kind: type[E]) -> E | None:
     """Return *cert*'s extension of type *kind*, or None (absent or malformed)."""
+    found = _by_type(cert)
+    value = found.get(kind) if found is not None else None
+    return cast("E | None", value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _by_type(cert: x509.Certificate) -> dict[type[x509.ExtensionType], x509.ExtensionType] | None:
+    """*cert*'s extensions by type, read once (None when they cannot be parsed)."""
     try:
         with _quietly():
-            return cert.extensions.get_extension_for_class(kind).value
-    except x509.ExtensionNotFound:
-        return None
+            return {type(ext.value): ext.value for ext in cert.extensions}
     except _PARSE_ERRORS:
         return None
 

@@ -36,8 +36,10 @@ from .errors import InputTooLarge, LoadError, TooManyItems
 #: bundle under 1 MiB, a PKCS#12 file with a long chain tens of KiB.
 MAX_INPUT_SIZE = 50 * 1024 * 1024
 #: The most certificates and PEM blocks parsed in one run: Mozilla's root
-#: store holds about 150, /etc/ssl/certs with its hash links about 500.
-MAX_ITEMS = 100_000
+#: store holds about 150, /etc/ssl/certs with its hash links about 500; a
+#: leaf checked against 100,000 candidate CAs (benchmarks/run.py) fits, in
+#: about 1 s and 300 MiB.
+MAX_ITEMS = 250_000
 #: The most bytes read from a ``jupyterhub_config.py``: Python source costs
 #: far more to parse than PEM (about 2 s and 250 MiB per MiB), and the file
 #: ``jupyterhub --generate-config`` writes, every option documented, is about

@@ -392,15 +392,15 @@ class TestLimits:
                 load_file(tmp_path / "b.pem")
 
     def test_items_per_run_cli(self, tmp_path: Path, runner: CliRunner) -> None:
-        """A file of 100,001 PEM blocks is refused at the 100,000th: exit 2, naming the limit."""
+        """A file of 250,001 PEM blocks is refused at the 250,000th: exit 2, naming the limit."""
         block = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
         path = tmp_path / "many.pem"
-        path.write_bytes(block * 100_001)
+        path.write_bytes(block * 250_001)
 
         result = run(runner, "inspect", path)
 
         assert result.exit_code == ExitCode.BAD_INPUT
-        assert "brings the run past 100,000 certificates and PEM blocks" in result.stderr
+        assert "brings the run past 250,000 certificates and PEM blocks" in result.stderr
 
     def test_stream_default_is_the_run_cap(self) -> None:
         """load_stream's default cap is the run's (--max-input-size), no longer 16 MiB."""

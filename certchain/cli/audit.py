@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from datetime import datetime, timezone
@@ -14,22 +15,24 @@ from pathlib import Path
 import click
 
 from .. import certbot
+from ..batch import map_ordered
 from ..inventory import INSPECT_LIMIT, inspect_material
 from ..load import find_keys
 from ..model import Material, Role
-from ..report import escape, inspect_text, paint, verify_dict, verify_text
+from ..report import error_lines, escape, inspect_text, paint, verify_dict, verify_text
 from ..results import Report
 from ..verify import verify_chain, verify_file
 from .common import (
     AT_OPTION,
     AUDIT_HINTS,
     EXIT_CODES_HELP,
+    PASSWORD_ENV,
     PASSWORD_FILE,
     QUIET_OPTION,
     BadInput,
     InputFile,
     Judging,
-    echo_errors,
+    error_object,
     input_label,
     input_limits,
     judging_options,
@@ -70,11 +73,12 @@ def verify(
         policy = judging.policy()
         keys = with_password(password_file, lambda pw: find_keys(key_path, password=pw))
     style = style_for()
-    outcomes: list[bool | None] = []  # None: the file could not be read
-    for path in files:
+
+    def verdict(path: Path | None) -> tuple[bool | None, str, str]:
+        """Judge one file: (ok, None when unreadable; its stdout text; its stderr text)."""
         label = input_label(path)
 
-        def judge(password: bytes | None, path: Path | None = path) -> Report:
+        def judge(password: bytes | None) -> Report:
             if path is None:
                 return verify_chain(load_input(None, password), policy=policy, keys=keys)
             return verify_file(path, policy=policy, keys=keys, password=password)
@@ -83,23 +87,35 @@ def verify(
             with user_errors(AUDIT_HINTS):
                 report = with_password(password_file, judge)
         except BadInput as exc:
-            show_error(exc, as_json=as_json, file=label)
-            outcomes.append(None)
-            continue
-        outcomes.append(report.ok)
+            out = json.dumps(error_object(exc, label)) if as_json else ""
+            return None, out, f"Error: {exc.format_message()}"
         if as_json:
-            click.echo(json.dumps(verify_dict(report, label, AUDIT_HINTS)))
-        elif quiet:
-            echo_errors(report.findings, label, AUDIT_HINTS)
-        else:
-            repair = (
-                _repair_command(path, report, judging, password_file)
-                if report.repairable and path is not None else None
-            )
-            click.echo(verify_text(
-                report, label, judging.at, colour=style.colour, repair=repair,
-                hints=AUDIT_HINTS, width=style.width,
-            ))
+            return report.ok, json.dumps(verify_dict(report, label, AUDIT_HINTS)), ""
+        if quiet:
+            lines = error_lines(report.findings, label, AUDIT_HINTS,
+                                colour=style.colour, width=style.width)
+            return report.ok, "\n".join(lines), ""
+        repair = (
+            _repair_command(path, report, judging, password_file)
+            if report.repairable and path is not None else None
+        )
+        return report.ok, verify_text(
+            report, label, judging.at, colour=style.colour, repair=repair,
+            hints=AUDIT_HINTS, width=style.width,
+        ), ""
+
+    # Many files are judged on every core (each file on its own), unless a
+    # password may have to be asked for on the terminal or one is stdin.
+    alone = None in files or (
+        password_file is None and PASSWORD_ENV not in os.environ and sys.stdin.isatty()
+    )
+    outcomes: list[bool | None] = []  # None: the file could not be read
+    for outcome, out, err in (map(verdict, files) if alone else map_ordered(verdict, files)):
+        outcomes.append(outcome)
+        if err:
+            click.echo(err, err=True)
+        if out:
+            click.echo(out)
     if len(files) > 1 and not quiet:
         good = outcomes.count(True)
         bad = outcomes.count(False)

@@ -1,0 +1,87 @@
+"""
+Many inputs at once: the same work on every one, spread over every core.
+
+Each file of a batch is judged on its own, so a batch of a thousand files
+splits over a pool of processes, one per core, and the results come back in
+the order of the inputs.  A small batch stays in the calling process: a
+pool costs about as much to start as judging a few dozen files.
+
+The workers are forked from the caller, so *work* may be any callable (a
+closure over the policy, say) and sees what the caller imported; what it
+returns must be picklable.  Where fork is not the way processes start
+(anything but Linux), the batch runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many inputs, a batch runs in the calling process.
+MIN_PARALLEL = 32
+
+# The work of the batch being run: set before the pool forks, so that the
+# workers inherit it instead of unpickling it.
+_work: Callable[[Any], Any] | None = None
+
+
+def cores() -> int:
+    """Return how many cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def map_ordered(
+    work: Callable[[T], R], items: Sequence[T], *, workers: int | None = None
+) -> Iterator[R]:
+    """
+    Yield ``work(item)`` for every item, in order, on up to *workers* cores.
+
+    *workers* defaults to every core this process may use; with one, fewer
+    than :data:`MIN_PARALLEL` items, or no fork, the items are worked through
+    here, one by one.  An exception raised by *work* ends the batch there.
+    """
+    workers = cores() if workers is None else max(1, workers)
+    workers = min(workers, len(items))
+    if workers < 2 or len(items) < MIN_PARALLEL or not _can_fork():
+        yield from map(work, items)
+        return
+    yield from _pooled(work, items, workers)
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _pooled(work: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    global _work
+    previous, _work = _work, work  # inherited by the workers forked below
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
+    try:
+        # Small chunks keep the cores busy to the end; each costs a round trip.
+        chunk = max(1, min(64, len(items) // (workers * 8)))
+        yield from pool.imap(_run, items, chunksize=chunk)
+        pool.close()
+    finally:
+        pool.terminate()  # at once, also when the caller stops early or on Ctrl-C
+        pool.join()
+        _work = previous
+
+
+def _start_worker() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the caller ends
+    # the batch, and the workers must not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(item: Any) -> Any:
+    assert _work is not None, "a worker runs the work it was forked with"
+    return _work(item)
