@@ -8,6 +8,7 @@ leaf first.
 
 from .assess import Assessment, assess, deployed_leaf, pick_leaf
 from .build import build_chain
+from .cache import cache_folder
 from .deploy import (
     ConfigEdit,
     apply_config_edit,
@@ -28,7 +29,8 @@ from .errors import (
     TrustStoreError,
     WriteError,
 )
-from .findings import CertName, Code, Finding, Remedy, Severity
+from .fetch import Fetched, Fetcher, FetchError, FetchProblem, UrllibFetcher
+from .findings import CertName, Code, Download, Finding, Remedy, Severity
 from .graph import CertPool, Search, build_chains
 from .inventory import inspect_material
 from .jhconfig import ConfigError, parse_settings, set_ssl
@@ -58,6 +60,11 @@ __all__ = [
     "Code",
     "ConfigEdit",
     "ConfigError",
+    "Download",
+    "FetchError",
+    "FetchProblem",
+    "Fetched",
+    "Fetcher",
     "Finding",
     "Format",
     "KeyRequired",
@@ -82,12 +89,14 @@ __all__ = [
     "Source",
     "TrustStore",
     "TrustStoreError",
+    "UrllibFetcher",
     "WriteError",
     "apply_config_edit",
     "assess",
     "assess_served",
     "build_chain",
     "build_chains",
+    "cache_folder",
     "certifi_store",
     "chain_pem",
     "combined_output",
