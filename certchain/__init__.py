@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .assessment import Assessment, assess, deployed_leaf, pick_leaf
     from .build import build_chain
+    from .cache import cache_folder
     from .deploy import (
         ConfigEdit,
         apply_config_edit,
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
         TrustStoreError,
         WriteError,
     )
-    from .findings import CertName, Code, Finding, Remedy, Severity
+    from .fetch import Fetched, Fetcher, FetchError, FetchProblem
+    from .fetcher import UrllibFetcher
+    from .findings import CertName, Code, Download, Finding, Remedy, Severity
     from .graph import CertPool, Search, build_chains
     from .inventory import inspect_material
     from .jhconfig import parse_settings, set_ssl
@@ -74,6 +77,13 @@ _HOMES: dict[str, str] = {
     "deployed_leaf": "assessment",
     "pick_leaf": "assessment",
     "build_chain": "build",
+    "cache_folder": "cache",
+    "Fetched": "fetch",
+    "Fetcher": "fetch",
+    "FetchError": "fetch",
+    "FetchProblem": "fetch",
+    "UrllibFetcher": "fetcher",
+    "Download": "findings",
     "ConfigEdit": "deploy",
     "apply_config_edit": "deploy",
     "combined_output": "deploy",
@@ -172,6 +182,11 @@ __all__ = [
     "Code",
     "ConfigEdit",
     "ConfigError",
+    "Download",
+    "FetchError",
+    "FetchProblem",
+    "Fetched",
+    "Fetcher",
     "Finding",
     "Format",
     "KeyRequired",
@@ -196,12 +211,14 @@ __all__ = [
     "Source",
     "TrustStore",
     "TrustStoreError",
+    "UrllibFetcher",
     "WriteError",
     "apply_config_edit",
     "assess",
     "assess_served",
     "build_chain",
     "build_chains",
+    "cache_folder",
     "certifi_store",
     "chain_pem",
     "combined_output",

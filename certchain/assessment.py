@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from . import aia
 from .certs import (
     Identity,
     ca_issuer_urls,
@@ -124,7 +125,10 @@ def assess(
         pool.add(root)
     trusted_ids = {identity(r) for r in store.roots}
     # Self-signed candidates are anchors too, found as the search reaches them.
-    search = build_chains(leaf, pool, store.roots, self_signed=True)
+    # With a fetcher, missing issuers are fetched into the pool (aia.py).
+    search, fetched = aia.complete(
+        lambda: build_chains(leaf, pool, store.roots, self_signed=True), pool, policy
+    )
 
     budget = NameCheckBudget()  # one for the whole judgement, every path weighed
     judged = [
@@ -148,6 +152,7 @@ def assess(
         ]
         complete = False
     found = _no_leaf(found, leaf, names[0], served)
+    found += fetched.findings(path, names, served)
     trusted = complete and identity(path[-1]) in trusted_ids
     found += _issuer_expiry(path, names)
     if policy.hostname is not None and not covers_hostname(leaf, policy.hostname):
@@ -478,12 +483,13 @@ def _missing_link(
         )
     urls = ca_issuer_urls(cert)
     where = f"download it from {urls[0]}" if urls else "get it from your certificate authority"
+    fetch = Remedy.FETCH_MISSING if policy.fetcher is None and aia.fetchable(cert) else None
     if not served:
         return Finding(
             Code.MISSING_ISSUER, Severity.ERROR,
             f"No issuer found for {name}: its issuer {issuer_text(cert)} is neither "
             f"among the inputs nor in the trust store ({policy.store.origin}); "
-            f"{where} and add it to the inputs.", name.position,
+            f"{where} and add it to the inputs.", name.position, fetch,
         )
     # A served file has no "inputs" to add to: an intermediate belongs in the
     # file; a private CA's root (what `build --no-root` leaves out) is given
@@ -494,7 +500,7 @@ def _missing_link(
         f"the file nor in the trust store ({policy.store.origin}); if it is an "
         f"intermediate, {where} and add it to the file after {name}; if it is the "
         "root of a private CA, give that root as a trust anchor.",
-        name.position, Remedy.TRUST_ROOT,
+        name.position, fetch or Remedy.TRUST_ROOT,
     )
 
 

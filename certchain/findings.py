@@ -117,6 +117,13 @@ class Code(enum.Enum):
     # Python's ssl (OpenSSL), loading the chain and key as a server does or in
     # a handshake with a client that trusts only the chain's root, refuses it.
     SERVER_REFUSES = "server-refuses"
+    # --fetch-missing: an issuer was downloaded from a caIssuers URL (or the
+    # cache), its signature on the certificate that named the URL checked.
+    FETCHED_ISSUER = "fetched-issuer"
+    # --fetch-missing: a caIssuers URL gave no issuer (timeout, too big, an
+    # HTTP error, no certificate, the wrong one, a refused redirect, the
+    # run's download limit).
+    FETCH_FAILED = "fetch-failed"
 
 
 class Remedy(enum.Enum):
@@ -135,6 +142,16 @@ class Remedy(enum.Enum):
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
     ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
     RAISE_INPUT_SIZE = "raise-input-size"  # read files larger than the size limit
+    FETCH_MISSING = "fetch-missing"  # download the missing issuer from its caIssuers URL
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """The URL a ``fetched-issuer`` or ``fetch-failed`` finding is about (JSON ``download``)."""
+
+    url: str  # the caIssuers URL
+    cached: bool = False  # it came from the cache, not the network
+    reason: str | None = None  # why it gave no issuer (``fetch.FetchProblem`` values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +170,7 @@ class Finding:
     message: str  # one finished sentence: names the certificate and the fix
     position: int | None = None
     remedy: Remedy | None = None
+    download: Download | None = None  # the URL a fetch finding is about
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@ The policy: everything that shapes a judgement, as one frozen value.
 
 Like Go's ``x509.VerifyOptions``: the trust anchors, the time, the name the
 leaf must cover, how strict to be, how early to warn of expiry, how deep a
-path may go and whether legacy algorithms pass.  Every engine takes one; the
+path may go, whether legacy algorithms pass, and whether missing issuers
+may be fetched over the network.  Every engine takes one; the
 CLI builds it in one place from the options every judging command shares.
 """
 
@@ -11,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .model import TrustStore
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 #: Default number of days before expiry that triggers ``expires-soon``.
 WARN_DAYS = 30
@@ -38,3 +43,6 @@ class Policy:
     # errors, as OpenSSL 3 at its default security level refuses them; allowed,
     # they are warnings, for the legacy systems that still accept them.
     allow_weak: bool = False
+    # Where a missing issuer is downloaded from its caIssuers URLs
+    # (:mod:`certchain.aia`): None, the default, never connects anywhere.
+    fetcher: Fetcher | None = None

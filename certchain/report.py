@@ -109,13 +109,17 @@ def cert_dict(cert: x509.Certificate, role: Role) -> dict[str, Any]:
 
 
 def finding_dict(finding: Finding, hints: Hints = _NO_HINTS) -> dict[str, Any]:
-    """Return the JSON form of one finding."""
-    return {
+    """Return the JSON form of one finding (``download`` only for the fetch findings)."""
+    doc: dict[str, Any] = {
         "code": finding.code.value,
         "severity": finding.severity.value,
         "message": message(finding, hints),
         "cert": finding.position,
     }
+    if finding.download is not None:
+        fetch = finding.download
+        doc["download"] = {"url": fetch.url, "cached": fetch.cached, "reason": fetch.reason}
+    return doc
 
 
 def error_dict(code: str, message: str, file: str | None = None) -> dict[str, Any]:

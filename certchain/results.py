@@ -17,8 +17,14 @@ from cryptography import x509
 from .findings import Code, Finding, Severity
 from .model import Chain, LoadedKey, Role
 
-# Errors that `certchain build` repairs by itself (it reorders and drops).
+# Errors that `certchain build` repairs by itself (it reorders and drops);
+# with --fetch-missing, also a missing issuer that was fetched.
 _REPAIRABLE = {Code.WRONG_ORDER, Code.EXTRA_CERT}
+
+
+def _fetched(finding: Finding) -> bool:
+    """A missing issuer that was fetched: ``build --fetch-missing`` adds it to the file."""
+    return finding.code is Code.MISSING_ISSUER and finding.download is not None
 
 
 def _has_error(findings: tuple[Finding, ...]) -> bool:
@@ -84,5 +90,5 @@ class Report:
     @property
     def repairable(self) -> bool:
         """True when ``certchain build`` on this file would fix every error."""
-        errors = {f.code for f in self.findings if f.severity is Severity.ERROR}
-        return bool(errors) and errors <= _REPAIRABLE
+        errors = [f for f in self.findings if f.severity is Severity.ERROR]
+        return bool(errors) and all(f.code in _REPAIRABLE or _fetched(f) for f in errors)

@@ -148,12 +148,17 @@ def _order(chain: Chain, judged: Assessment, on_path: dict[int, int | None]) -> 
             "first, then each issuer.", 0,
         )]
     expected = 0
+    # A path certificate that is not in the file (an issuer fetched with
+    # --fetch-missing) has no place to stand in: missing-issuer says so.
+    in_file = {p for p in on_path.values() if p is not None}
     for index in range(len(chain)):
         position = on_path[index]
         if position is None:
             continue
         if position < expected:
             continue  # a duplicate or a second stand-in, reported elsewhere
+        while expected < position and expected not in in_file:
+            expected += 1
         if position != expected:
             return [Finding(
                 Code.WRONG_ORDER, Severity.ERROR,

@@ -24,15 +24,16 @@ try:
 except SystemExit:
     pass
 sys.stdout.flush()
-mine = ("certchain", "cryptography")
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in mine)), file=sys.stderr)
+mine = ("certchain", "cryptography", "http")
+print(json.dumps(sorted(m for m in sys.modules
+                        if m.split(".")[0] in mine or m == "urllib.request")), file=sys.stderr)
 """
 
 
 def modules_after(*argv: str, cwd: Path | None = None) -> set[str]:
     """Run certchain with *argv* in a fresh interpreter; return the modules it imported.
 
-    Only certchain's and cryptography's are listed.
+    Only certchain's, cryptography's and the network's (http, urllib.request) are listed.
     """
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60,
@@ -111,4 +112,5 @@ def test_build_imports_no_other_command(tmp_path: Path) -> None:
     assert not loaded & {
         "certchain.cli.audit", "certchain.cli.deploy", "certchain.doctor", "certchain.jhconfig",
         "certchain.verify", "certchain.inventory", "certchain.certbot",
+        "certchain.fetcher", "urllib.request", "http.client",  # no network: nothing fetched
     }

@@ -211,6 +211,8 @@ def _repair_command(
         words += ["--at", judging.at.strftime("%Y-%m-%dT%H:%M:%SZ")]
     if judging.allow_weak:
         words.append("--allow-weak")
+    if judging.fetch_missing:
+        words.append("--fetch-missing")
     if Role.ROOT not in report.roles:
         words.append("--no-root")
     if report.rewritable:

@@ -29,6 +29,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from .. import deploy, reading
+from ..cache import cache_folder
 from ..errors import (
     AmbiguousLeaf,
     BadPassword,
@@ -42,6 +43,7 @@ from ..errors import (
     TrustStoreError,
     WriteError,
 )
+from ..fetch import TIMEOUT
 from ..findings import Finding, Remedy
 from ..load import load_file, load_stream
 from ..model import Chain, LoadedKey, Material
@@ -64,12 +66,14 @@ HINTS: Hints = {
     Remedy.ALLOW_OVERWRITE: "--force replaces it; -o writes elsewhere",
     Remedy.ALLOW_WEAK: "--allow-weak",
     Remedy.RAISE_INPUT_SIZE: "--max-input-size SIZE raises it",
+    Remedy.FETCH_MISSING: "--fetch-missing downloads it",
 }
 #: For commands without --no-root and -o (verify, config, doctor).
 AUDIT_HINTS: Hints = {
     **HINTS,
     Remedy.LEAVE_OUT_ROOT: "certchain build --no-root",
     Remedy.ALLOW_OVERWRITE: "--force replaces it",
+    Remedy.FETCH_MISSING: "certchain build --fetch-missing adds it",
 }
 #: An existing --combined file (build and config): -o names the other output.
 _COMBINED_EXISTS = "--force replaces it; another --combined FILE writes elsewhere"
@@ -218,6 +222,34 @@ _SIZE = re.compile(r"(\d{1,15})\s*([KMGkmg]?)(?:i?[Bb])?")
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 #: The largest --max-input-size: every file is read whole into memory.
 MAX_SIZE = 4 << 30
+
+
+class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A duration in seconds (``10``, ``2.5``), from :data:`MIN_TIMEOUT` to :data:`MAX_TIMEOUT`."""
+
+    name = "SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a number of seconds (e.g. 10 or 2.5).", param, ctx)
+        if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:  # NaN fails both comparisons
+            self.fail(
+                f"{value!r} is out of range: from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds.",
+                param, ctx,
+            )
+        return seconds
+
+
+#: The shortest and longest --timeout: under a tenth of a second nothing
+#: answers; past ten minutes a run looks hung.
+MIN_TIMEOUT = 0.1
+MAX_TIMEOUT = 600.0
 
 
 class Hostname(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
@@ -385,14 +417,27 @@ class Judging:
     warn_days: int
     max_depth: int | None
     allow_weak: bool = False  # --allow-weak: legacy algorithms are warnings
+    fetch_missing: bool = False  # --fetch-missing: download missing issuers over AIA
+    timeout: float = TIMEOUT  # --timeout: seconds per network request
+    no_cache: bool = False  # --no-cache: fetch without the cache of fetched issuers
 
     def policy(self) -> Policy:
-        """Return the policy (reads the trust store: call inside :func:`user_errors`)."""
+        """
+        Return the policy (reads the trust store: call inside :func:`user_errors`).
+
+        Call it once per command: its fetcher counts the run's downloads.
+        """
         store = store_from_paths(self.trust) if self.trust else certifi_store()
+        fetcher = None
+        if self.fetch_missing:
+            cache = None if self.no_cache else cache_folder()
+            from ..fetcher import UrllibFetcher  # urllib: only for a run that fetches
+
+            fetcher = UrllibFetcher(timeout=self.timeout, cache=cache)
         return Policy(
             store=store, at=self.at, hostname=self.hostname, strict=self.strict,
             warn_days=self.warn_days, max_intermediates=self.max_depth,
-            allow_weak=self.allow_weak,
+            allow_weak=self.allow_weak, fetcher=fetcher,
         )
 
 
@@ -420,6 +465,14 @@ _JUDGING_OPTIONS = (
     click.option("--allow-weak", is_flag=True,
                  help="Accept SHA-1/MD5 signatures and small keys with a warning, for the "
                       "legacy systems that still accept them (default: an error)."),
+    click.option("--fetch-missing", is_flag=True,
+                 help="Download a missing issuer from the caIssuers URL of the certificate "
+                      "it issued (http/https; cached). Without it, no network is used."),
+    click.option("--timeout", type=Seconds(), default=TIMEOUT, show_default=True,
+                 help="Give up a network request after SECONDS."),
+    click.option("--no-cache", is_flag=True,
+                 help="With --fetch-missing: neither read nor write the cache of fetched "
+                      "issuers."),
 )
 
 
@@ -430,12 +483,13 @@ def judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def collect(
         *args: Any, trust: tuple[Path, ...], at: datetime | None, hostname: str | None,
         strict: bool, warn_days: int, max_depth: int | None, allow_weak: bool,
-        **kwargs: Any,
+        fetch_missing: bool, timeout: float, no_cache: bool, **kwargs: Any,
     ) -> Any:
         judging = Judging(
             trust=trust, at=at or datetime.now(timezone.utc), at_given=at is not None,
             hostname=hostname, strict=strict, warn_days=warn_days, max_depth=max_depth,
-            allow_weak=allow_weak,
+            allow_weak=allow_weak, fetch_missing=fetch_missing, timeout=timeout,
+            no_cache=no_cache,
         )
         return command(*args, judging=judging, **kwargs)
 
