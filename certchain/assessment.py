@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from . import aia
 from .certs import (
     Identity,
     ca_issuer_urls,
@@ -125,10 +124,17 @@ def assess(
         pool.add(root)
     trusted_ids = {identity(r) for r in store.roots}
     # Self-signed candidates are anchors too, found as the search reaches them.
-    # With a fetcher, missing issuers are fetched into the pool (aia.py).
-    search, fetched = aia.complete(
-        lambda: build_chains(leaf, pool, store.roots, self_signed=True), pool, policy
-    )
+    # With a fetcher, missing issuers are fetched into the pool (aia.py,
+    # imported only then: a run that fetches nothing loads no fetching code).
+    fetched = None
+    if policy.fetcher is None:
+        search = build_chains(leaf, pool, store.roots, self_signed=True)
+    else:
+        from . import aia
+
+        search, fetched = aia.complete(
+            lambda: build_chains(leaf, pool, store.roots, self_signed=True), pool, policy
+        )
 
     budget = NameCheckBudget()  # one for the whole judgement, every path weighed
     judged = [
@@ -152,7 +158,8 @@ def assess(
         ]
         complete = False
     found = _no_leaf(found, leaf, names[0], served)
-    found += fetched.findings(path, names, served)
+    if fetched is not None:
+        found += fetched.findings(path, names, served)
     trusted = complete and identity(path[-1]) in trusted_ids
     found += _issuer_expiry(path, names)
     if policy.hostname is not None and not covers_hostname(leaf, policy.hostname):
@@ -483,7 +490,11 @@ def _missing_link(
         )
     urls = ca_issuer_urls(cert)
     where = f"download it from {urls[0]}" if urls else "get it from your certificate authority"
-    fetch = Remedy.FETCH_MISSING if policy.fetcher is None and aia.fetchable(cert) else None
+    fetch = None
+    if policy.fetcher is None:
+        from .aia import fetchable
+
+        fetch = Remedy.FETCH_MISSING if fetchable(cert) else None
     if not served:
         return Finding(
             Code.MISSING_ISSUER, Severity.ERROR,

@@ -26,7 +26,7 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .model import LoadedCert, LockedKey, Material, Role
+from .model import LoadedCert, LockedKey, Material, Role, copies
 from .policy import Policy
 from .rawcert import fields_of
 from .results import BuildResult
@@ -107,18 +107,7 @@ def _check_order(leaf: x509.Certificate, host: Material, candidates: Material) -
 
 
 def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Finding]]:
-    # Copies share their subject: certificates are compared (their DER) only
-    # within a subject, so 100,000 distinct ones cost a dictionary of names.
-    by_subject: dict[bytes, list[LoadedCert]] = {}
-    for loaded in certs:
-        by_subject.setdefault(_subject(loaded), []).append(loaded)
-    copies: dict[x509.Certificate, list[LoadedCert]] = {}
-    for named in by_subject.values():
-        if len(named) > 1:
-            for loaded in named:
-                copies.setdefault(loaded.cert, []).append(loaded)
-    repeated = [same for same in copies.values() if len(same) > 1]
-    dropped = {id(loaded) for same in repeated for loaded in same[1:]}
+    firsts, repeated = copies(certs, lambda loaded: loaded.cert)
     findings = [
         Finding(
             Code.DUPLICATE_CERT, Severity.INFO,
@@ -127,37 +116,42 @@ def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Findi
         )
         for same in repeated
     ]
-    return [c for c in certs if id(c) not in dropped], findings
-
-
-def _subject(loaded: LoadedCert) -> bytes:
-    return (loaded.raw or fields_of(loaded.cert)).subject
+    return firsts, findings
 
 
 def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
     # A certificate is compared with those of the path (and the search) only
     # when it has the subject of one of them: its name's bytes rule most out.
+    # Certificates are compared only when their subject or signature (cheap
+    # byte strings) says they may be the same: a bundle of 100,000 costs
+    # dictionary lookups, not 100,000 comparisons.
     used = set(judged.path)
+    used_signatures = {c.signature for c in used}
+    above = above_anchor(judged, certs) - used
     path_subjects = {fields_of(c).subject for c in judged.path}
-    unused = [c for c in certs if _subject(c) not in path_subjects or c.cert not in used]
-    above = above_anchor(judged, unused)
-    near_subjects = {fields_of(c).subject for c in (*above, *judged.explored)}
-    kinds: dict[str, list[LoadedCert]] = {}
-    for loaded in unused:
-        subject = _subject(loaded)
-        if subject in near_subjects and loaded.cert in above:
-            kind = "above"
+    explored_subjects = {fields_of(c).subject for c in judged.explored}
+    kinds: dict[str, list[LoadedCert]] = {
+        "above": [], "unlinked": [], "alternative": [], "unrelated": [],
+    }
+    for loaded in certs:
+        cert, raw = loaded.cert, loaded.raw
+        if cert.signature in used_signatures and cert in used:
+            continue
+        subject = raw.subject if raw is not None else fields_of(cert).subject
+        if above and cert in above:
+            kinds["above"].append(loaded)
         elif not judged.complete:
-            kind = "unlinked"
+            kinds["unlinked"].append(loaded)
         elif subject in path_subjects or (
-            subject in near_subjects and loaded.cert in judged.explored
+            subject in explored_subjects and cert in judged.explored
         ):
-            kind = "alternative"
+            kinds["alternative"].append(loaded)
         else:
-            kind = "unrelated"
-        kinds.setdefault(kind, []).append(loaded)
+            kinds["unrelated"].append(loaded)
     found = []
     for kind, left_out in kinds.items():
+        if not left_out:
+            continue
         severity, one, many = _LEFT_OUT[kind]
         anchor = subject_text(judged.path[-1])
         # One finding each, up to a screenful; past that one finding that

@@ -61,9 +61,9 @@ from .certs import (
     signature_problem,
 )
 from .keys import cert_spki
-from .model import Chain, LoadedCert, fingerprint
+from .model import Chain, LoadedCert, copies, fingerprint
 from .names import NameKey, name_key
-from .rawcert import fields_of, key_id
+from .rawcert import RawFields, fields_of, key_id
 
 # A path longer than this many certificates is never built.  cryptography's
 # verifier defaults to 8 intermediates, so 10 certificates with the leaf and
@@ -284,6 +284,13 @@ class _KeyGroup:
         return 0 if aki in skis else 2
 
 
+def _with_raw(item: x509.Certificate | LoadedCert) -> tuple[x509.Certificate, RawFields]:
+    """The certificate and its raw fields: those the loader read, else read now."""
+    if isinstance(item, LoadedCert):
+        return item.cert, item.raw or fields_of(item.cert)
+    return item, fields_of(item)
+
+
 class CertPool:
     """
     Index of candidate issuers by subject name: the exact DER bytes first.
@@ -303,16 +310,18 @@ class CertPool:
         self._merged: set[bytes] = set()  # subjects whose copies were merged
         self._groups: dict[bytes, list[_KeyGroup]] = {}
         self._normalised: dict[NameKey, list[bytes]] | None = None
-        for cert in certs:
-            self.add(cert)
+        by_subject = self._by_subject
+        for item in certs:  # add()'s work, in one tight loop: 100,000 candidates are common
+            cert, raw = _with_raw(item)
+            entries = by_subject.get(raw.subject)
+            if entries is None:
+                by_subject[raw.subject] = [(cert, raw.spki)]
+            else:
+                entries.append((cert, raw.spki))
 
     def add(self, cert: x509.Certificate | LoadedCert) -> None:
         """Add *cert*, with its raw fields when the loader read them (copies are merged)."""
-        if isinstance(cert, LoadedCert):
-            raw = cert.raw or fields_of(cert.cert)
-            cert = cert.cert
-        else:
-            raw = fields_of(cert)
+        cert, raw = _with_raw(cert)
         bucket = self._by_subject.setdefault(raw.subject, [])
         bucket.append((cert, raw.spki))
         self._merged.discard(raw.subject)
@@ -326,7 +335,7 @@ class CertPool:
         if bucket is None:
             return []
         if subject not in self._merged:  # merged when first looked up, not on every add
-            bucket[:] = {cert: spki for cert, spki in bucket}.items()  # equal: the same DER
+            bucket[:] = copies(bucket, lambda entry: entry[0])[0]
             self._merged.add(subject)
         return bucket
 

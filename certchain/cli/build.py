@@ -14,7 +14,6 @@ from ..build import build_chain
 from ..deploy import served_files
 from ..load import find_keys, load_file, load_files
 from ..model import LockedKey, Material
-from ..proof import prove_build
 from ..report import build_dict, build_text, links_lines
 from ..results import BuildResult
 from ..snippets import render
@@ -98,8 +97,13 @@ def build(
             host_material, others, policy=policy, keys=keys, include_root=not no_root,
         )
         # The second proof, before anything is written: Python's ssl loads
-        # what would be written and shakes hands with it.
-        result = prove_build(result, policy, combined=combined is not None)
+        # what would be written and shakes hands with it.  Without a key
+        # there is nothing a server could load (no-key says so), and the
+        # proof's module is not even imported.
+        if result.key is not None:
+            from ..proof import prove_build
+
+            result = prove_build(result, policy, combined=combined is not None)
         locked = next(iter(keys.locked), None) if keys is not None else None
         written, snippet, key_file, split = _write_result(
             result, target, force, format_name, combined, locked, protected
