@@ -41,7 +41,7 @@ from .results import BuildResult, Report
 from .served import assess_served
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
-from .trust import certifi_store, store_from_paths
+from .trust import certifi_store, store_from_paths, store_from_specs, system_store
 from .verify import verify_chain, verify_file
 from .write import Output, chain_pem, plan_output, write_chain, write_file, write_outputs
 
@@ -115,7 +115,9 @@ __all__ = [
     "set_ssl",
     "sibling_key",
     "store_from_paths",
+    "store_from_specs",
     "strict_objection",
+    "system_store",
     "verify_chain",
     "verify_file",
     "write_chain",

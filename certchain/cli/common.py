@@ -49,7 +49,7 @@ from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
 from ..report import Hints, error_dict, error_lines, escape
 from ..snippets import RENDERERS, SnippetError
-from ..trust import certifi_store, store_from_paths
+from ..trust import NAMED_STORES, certifi_store, store_from_specs
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")
@@ -355,6 +355,25 @@ def _bare_host(text: str) -> str | None:
     return host if host and host != text and _is_host(host) else None
 
 
+class TrustSpec(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A trust store: ``certifi``, ``system`` (kept as names), or a path (``./system``: a file)."""
+
+    name = "STORE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | Path:
+        if isinstance(value, Path) or str(value) not in NAMED_STORES:
+            return Path(value)
+        return str(value)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        names = [CompletionItem(n) for n in NAMED_STORES if n.startswith(incomplete)]
+        return [*names, CompletionItem(incomplete, type="file")]
+
+
 class OutputFile(click.Path):
     """A file to write, made absolute (every message and snippet names it so); not ``-``."""
 
@@ -459,7 +478,7 @@ QUIET_OPTION = click.option(
 class Judging:
     """The options every judging command shares, read once; :meth:`policy` builds the value."""
 
-    trust: tuple[Path, ...]
+    trust: tuple[str | Path, ...]  # --trust as given: "certifi", "system" or a path
     at: datetime  # --at, else the time the command started
     at_given: bool  # whether --at was given (repair commands repeat it)
     hostname: str | None
@@ -470,7 +489,7 @@ class Judging:
 
     def policy(self) -> Policy:
         """Return the policy (reads the trust store: call inside :func:`user_errors`)."""
-        store = store_from_paths(self.trust) if self.trust else certifi_store()
+        store = store_from_specs(self.trust) if self.trust else certifi_store()
         return Policy(
             store=store, at=self.at, hostname=self.hostname, strict=self.strict,
             warn_days=self.warn_days, max_intermediates=self.max_depth,
@@ -485,9 +504,10 @@ MAX_WARN_DAYS = (date.max - date.min).days
 MAX_DEPTH = 255
 
 _JUDGING_OPTIONS = (
-    click.option("--trust", multiple=True, type=click.Path(path_type=Path),
-                 help="Trust only these anchors (PEM bundle or directory; repeatable) "
-                      "instead of certifi's bundle."),
+    click.option("--trust", multiple=True, type=TrustSpec(),
+                 help="Trust only these anchors: 'certifi' (Mozilla's roots, the default), "
+                      "'system' (the operating system's bundle) or a PEM bundle or directory; "
+                      "repeatable, the stores are merged."),
     AT_OPTION,
     click.option("--hostname", type=Hostname(),
                  help="Also check that the leaf covers NAME (DNS name or IP address)."),
