@@ -110,6 +110,9 @@ class Code(enum.Enum):
     # Python's ssl (OpenSSL), loading the chain and key as a server does or in
     # a handshake with a client that trusts only the chain's root, refuses it.
     SERVER_REFUSES = "server-refuses"
+    # connect --compare: the live server does not serve the chain of the local
+    # file (another leaf, an intermediate missing or extra, another order).
+    SERVED_DIFFERS = "served-differs"
 
 
 class Remedy(enum.Enum):
@@ -128,6 +131,13 @@ class Remedy(enum.Enum):
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
     ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
     RAISE_INPUT_SIZE = "raise-input-size"  # read files larger than the size limit
+    # connect: serve the chained file `build` makes, its issuer downloaded from
+    # the caIssuers URL the certificate names (AIA).
+    FETCH_MISSING = "fetch-missing"
+    # connect: serve the chained file `build` makes from the served
+    # certificates and the issuer the CA provides (no caIssuers URL).
+    BUILD_CHAIN = "build-chain"
+    RAISE_TIMEOUT = "raise-timeout"  # wait longer for a slow server
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,11 @@ def no_system_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A machine with no system store: no variables, no built-in places, no usual bundle."""
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    # cafile and capath None: what Python's ssl says when neither exists.
     nowhere = ssl.DefaultVerifyPaths(
-        None, None, "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR",
-        str(tmp_path / "none"),
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR", str(tmp_path / "none"),
     )
     monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: nowhere)
     monkeypatch.setattr(trust, "SYSTEM_BUNDLES", (tmp_path / "ca-certificates.crt",))

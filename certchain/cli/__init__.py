@@ -17,6 +17,7 @@ import click
 from .audit import inspect, verify
 from .build import build
 from .common import PASSWORD_ENV, ExitCode, Main
+from .connect import connect
 from .deploy import config, doctor
 
 __all__ = ["PASSWORD_ENV", "ExitCode", "main"]
@@ -34,7 +35,7 @@ def main(ctx: click.Context) -> None:
     _end_on_signals(ctx)
 
 
-for _command in (build, verify, inspect, config, doctor):
+for _command in (build, verify, inspect, config, doctor, connect):
     main.add_command(_command)
 
 

@@ -35,6 +35,7 @@ from ..errors import (
     AmbiguousLeaf,
     BadPassword,
     CertchainError,
+    ConnectError,
     KeyRequired,
     LoadError,
     OutputExistsError,
@@ -101,6 +102,7 @@ ERROR_CODES: tuple[tuple[type[CertchainError], str], ...] = (
     (KeyRequired, "key-required"),
     (SnippetError, "snippet-error"),
     (ConfigError, "config-error"),
+    (ConnectError, "connect-error"),
 )
 USAGE_ERROR = "usage"  # a click usage error: a bad option, value or argument
 OTHER_ERROR = "error"  # a CertchainError of no class listed above
