@@ -8,6 +8,8 @@ leaf first.
 
 from .assess import Assessment, assess, deployed_leaf, pick_leaf
 from .build import build_chain
+from .capture import capture_chain
+from .connect import judge_capture, served_differs
 from .deploy import (
     ConfigEdit,
     apply_config_edit,
@@ -20,6 +22,7 @@ from .errors import (
     AmbiguousLeaf,
     BadPassword,
     CertchainError,
+    ConnectError,
     KeyRequired,
     LoadError,
     OutputExistsError,
@@ -37,7 +40,7 @@ from .load import find_keys, load_bytes, load_file, load_files, sibling_key
 from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
 from .policy import Policy
 from .proof import Proof, Refusal, prove_build, prove_chain, prove_files, prove_pem, prove_served
-from .results import BuildResult, Report
+from .results import BuildResult, Capture, Report
 from .served import assess_served
 from .snippets import RENDERERS, ServedFiles, SnippetError, jupyterhub, render
 from .strict import pedantic_objections, strict_objection
@@ -51,6 +54,7 @@ __all__ = [
     "Assessment",
     "BadPassword",
     "BuildResult",
+    "Capture",
     "CertName",
     "CertPool",
     "CertchainError",
@@ -58,6 +62,7 @@ __all__ = [
     "Code",
     "ConfigEdit",
     "ConfigError",
+    "ConnectError",
     "Finding",
     "Format",
     "KeyRequired",
@@ -88,6 +93,7 @@ __all__ = [
     "assess_served",
     "build_chain",
     "build_chains",
+    "capture_chain",
     "certifi_store",
     "chain_pem",
     "combined_output",
@@ -95,6 +101,7 @@ __all__ = [
     "doctor_config",
     "find_keys",
     "inspect_material",
+    "judge_capture",
     "jupyterhub",
     "key_matches",
     "load_bytes",
@@ -111,6 +118,7 @@ __all__ = [
     "prove_pem",
     "prove_served",
     "render",
+    "served_differs",
     "served_files",
     "set_ssl",
     "sibling_key",

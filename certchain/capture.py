@@ -102,7 +102,7 @@ def _check_ipv6(host: str, text: str) -> None:
         raise ValueError(f"{text!r}: {host!r} is not an IPv6 address.") from None
 
 
-def capture(
+def capture_chain(
     host: str, port: int, *, servername: str | None = None, starttls_protocol: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Capture:

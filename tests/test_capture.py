@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import PKI, Hierarchy, Issued, hierarchy
 
 from certchain import capture as capture_module
-from certchain.capture import capture, parse_endpoint
+from certchain.capture import capture_chain, parse_endpoint
 from certchain.errors import ConnectError
 from certchain.findings import Remedy
 from certchain.starttls import PORTS
@@ -111,7 +112,7 @@ class TestParseEndpoint:
 class TestCapture:
     def test_full_chain_as_served(self, contexts: Contexts, full_port: int) -> None:
         """The certificates come back exactly as the server sent them, with version and cipher."""
-        got = capture(LOOPBACK, full_port, servername=HOST)
+        got = capture_chain(LOOPBACK, full_port, servername=HOST)
 
         assert got.chain == der(contexts.hier.leaf, contexts.hier.intermediate)
         assert got.version in {"TLSv1.2", "TLSv1.3"}
@@ -123,7 +124,7 @@ class TestCapture:
     def test_leaf_alone(self, contexts: Contexts) -> None:
         """A server that sends its leaf alone gives a chain of one."""
         with tlskit.serving(tlskit.tls(contexts.leaf_only)) as port:
-            got = capture(LOOPBACK, port)
+            got = capture_chain(LOOPBACK, port)
 
         assert got.chain == der(contexts.hier.leaf)
 
@@ -131,7 +132,7 @@ class TestCapture:
         """The order is the server's, not a rebuilt one."""
         hier = contexts.hier
         with tlskit.serving(tlskit.tls(contexts.wrong_order)) as port:
-            got = capture(LOOPBACK, port)
+            got = capture_chain(LOOPBACK, port)
 
         assert got.chain == der(hier.leaf, hier.root, hier.intermediate)
 
@@ -142,8 +143,8 @@ class TestCapture:
             {"other.example.org": contexts.other_full},
         )
         with tlskit.serving(tlskit.tls(chooser)) as port:
-            plain = capture(LOOPBACK, port, servername=HOST)
-            other = capture(LOOPBACK, port, servername="other.example.org")
+            plain = capture_chain(LOOPBACK, port, servername=HOST)
+            other = capture_chain(LOOPBACK, port, servername="other.example.org")
 
         assert plain.chain == der(contexts.hier.leaf)
         assert other.chain == der(contexts.other.leaf, contexts.other.intermediate)
@@ -156,7 +157,7 @@ class TestCapture:
                 port = stack.enter_context(tlskit.serving(tlskit.tls(contexts.full), host="::1"))
             except OSError as exc:
                 pytest.skip(f"no IPv6 loopback here: {exc}")
-            got = capture("::1", port, servername=HOST)
+            got = capture_chain("::1", port, servername=HOST)
 
         assert got.endpoint == f"[::1]:{port}"
         assert got.address == "::1"
@@ -164,14 +165,14 @@ class TestCapture:
 
     def test_ip_sends_no_sni(self, full_port: int) -> None:
         """An IP address is never sent as SNI (RFC 6066 3)."""
-        assert capture(LOOPBACK, full_port).servername is None
+        assert capture_chain(LOOPBACK, full_port).servername is None
 
     @pytest.mark.parametrize("protocol", sorted(PORTS))
     def test_starttls(self, contexts: Contexts, protocol: str) -> None:
         """Each STARTTLS protocol upgrades, then the chain is captured as over plain TLS."""
         handler = getattr(tlskit, protocol)(contexts.full)
         with tlskit.serving(handler) as port:
-            got = capture(LOOPBACK, port, starttls_protocol=protocol)
+            got = capture_chain(LOOPBACK, port, starttls_protocol=protocol)
 
         assert got.chain == der(contexts.hier.leaf, contexts.hier.intermediate)
         assert got.starttls == protocol
@@ -191,7 +192,7 @@ class TestCapture:
         """A server that refuses the upgrade is a ConnectError quoting its answer."""
         handler = getattr(tlskit, protocol)(contexts.full, **refusal)
         with tlskit.serving(handler) as port, pytest.raises(ConnectError) as info:
-            capture(LOOPBACK, port, starttls_protocol=protocol)
+            capture_chain(LOOPBACK, port, starttls_protocol=protocol)
 
         assert fragment in str(info.value)
         assert str(info.value).startswith(f"{LOOPBACK}:{port}: ")
@@ -204,7 +205,7 @@ class TestFailures:
         start = time.monotonic()
 
         with pytest.raises(ConnectError, match="connection was refused"):
-            capture(LOOPBACK, port, timeout=5)
+            capture_chain(LOOPBACK, port, timeout=5)
         assert time.monotonic() - start < 5
 
     def test_silent_port(self) -> None:
@@ -212,7 +213,7 @@ class TestFailures:
         with tlskit.silent() as port:
             start = time.monotonic()
             with pytest.raises(ConnectError) as info:
-                capture(LOOPBACK, port, timeout=1)
+                capture_chain(LOOPBACK, port, timeout=1)
             elapsed = time.monotonic() - start
 
         assert 1 <= elapsed < 1 + SLACK
@@ -222,12 +223,12 @@ class TestFailures:
     def test_silent_starttls(self, full_port: int) -> None:
         """STARTTLS to a server that waits for a ClientHello times out in the exchange."""
         with pytest.raises(ConnectError, match="during the SMTP exchange"):
-            capture(LOOPBACK, full_port, starttls_protocol="smtp", timeout=1)
+            capture_chain(LOOPBACK, full_port, starttls_protocol="smtp", timeout=1)
 
     def test_plain_http(self) -> None:
         """A plain-HTTP server's answer is no TLS record: said so."""
         with tlskit.serving(tlskit.plain_http) as port, pytest.raises(ConnectError) as info:
-            capture(LOOPBACK, port)
+            capture_chain(LOOPBACK, port)
 
         assert "does not speak TLS on this port" in str(info.value)
         assert "plain-HTTP" in str(info.value)
@@ -239,7 +240,7 @@ class TestFailures:
             {}, strict=True,
         )
         with tlskit.serving(tlskit.tls(strict)) as port, pytest.raises(ConnectError) as info:
-            capture(LOOPBACK, port, servername="unknown.example.org")
+            capture_chain(LOOPBACK, port, servername="unknown.example.org")
 
         assert "the server sent the alert unrecognized_name" in str(info.value)
 
@@ -251,7 +252,7 @@ class TestFailures:
         monkeypatch.setattr(socket, "getaddrinfo", fail)
 
         with pytest.raises(ConnectError) as info:
-            capture("nowhere.example.org", 443)
+            capture_chain("nowhere.example.org", 443)
 
         assert str(info.value) == (
             "nowhere.example.org:443: the name nowhere.example.org cannot be resolved "
@@ -270,7 +271,7 @@ class TestFailures:
         start = time.monotonic()
         try:
             with pytest.raises(ConnectError, match=r"was not resolved within 0\.5 s"):
-                capture("slow.example.org", 443, timeout=0.5)
+                capture_chain("slow.example.org", 443, timeout=0.5)
             assert time.monotonic() - start < 0.5 + SLACK
         finally:
             release.set()  # the lookup thread ends now, not during later tests
@@ -285,6 +286,7 @@ class TestServedChain:
         private = hasattr(getattr(ssl, "_ssl")._SSLSocket, "get_unverified_chain")  # noqa: B009
 
         assert public or private
+        assert public == (sys.version_info >= (3, 13))
 
     def test_private_fallback(self) -> None:
         """Without the public call, the C object's call gives the same DER."""
@@ -319,3 +321,13 @@ class TestServedChain:
         with pytest.raises(ConnectError, match="sent no certificate"):
             capture_module._served_chain(Anonymous(), "h:1")  # type: ignore[arg-type]
 
+
+
+def test_public_api() -> None:
+    """connect's library calls are part of the stable API (certchain.__all__)."""
+    import certchain
+
+    for name in ("capture_chain", "judge_capture", "served_differs", "Capture", "ConnectError",
+                 "system_store", "store_from_specs"):
+        assert name in certchain.__all__
+        assert getattr(certchain, name) is not None

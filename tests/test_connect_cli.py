@@ -269,7 +269,8 @@ class TestStartTLS:
             raise SystemExit(0)
 
         # certchain.cli.connect is the command there; the module is in sys.modules.
-        monkeypatch.setattr(importlib.import_module("certchain.cli.connect"), "capture", record)
+        monkeypatch.setattr(importlib.import_module("certchain.cli.connect"), "capture_chain",
+                            record)
         for args in (["mail.example.org", "--starttls", "smtp"], ["[2001:db8::1]"],
                      ["db.example.org", "--starttls", "postgres"]):
             connect(runner, *args)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..capture import DEFAULT_TIMEOUT, HTTPS_PORT, capture, parse_endpoint
+from ..capture import DEFAULT_TIMEOUT, HTTPS_PORT, capture_chain, parse_endpoint
 from ..connect import judge_capture
 from ..findings import Remedy
 from ..load import load_file
@@ -107,7 +107,7 @@ def connect(
         )
         if save is not None:  # refused before connecting: an existing file, a bad folder
             plan_output(save, b"", overwrite=force)
-        captured = capture(
+        captured = capture_chain(
             host, port or (PORTS[starttls] if starttls else HTTPS_PORT),
             servername=servername, starttls_protocol=starttls, timeout=timeout,
         )
