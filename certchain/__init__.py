@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .assessment import Assessment, assess, deployed_leaf, pick_leaf
     from .build import build_chain
     from .cache import cache_folder
+    from .capture import capture_chain
+    from .connect import judge_capture, served_differs
     from .deploy import (
         ConfigEdit,
         apply_config_edit,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
         BadPassword,
         CertchainError,
         ConfigError,
+        ConnectError,
         KeyRequired,
         LoadError,
         OutputExistsError,
@@ -60,11 +63,11 @@ if TYPE_CHECKING:
         prove_pem,
         prove_served,
     )
-    from .results import BuildResult, Report
+    from .results import BuildResult, Capture, Report
     from .served import assess_served
     from .snippets import RENDERERS, ServedFiles, jupyterhub, render
     from .strict import pedantic_objections, strict_objection
-    from .trust import certifi_store, store_from_paths
+    from .trust import certifi_store, store_from_paths, store_from_specs, system_store
     from .verify import verify_chain, verify_file
     from .write import Output, chain_pem, plan_output, write_chain, write_file, write_outputs
 
@@ -77,6 +80,13 @@ _HOMES: dict[str, str] = {
     "deployed_leaf": "assessment",
     "pick_leaf": "assessment",
     "build_chain": "build",
+    "capture_chain": "capture",
+    "judge_capture": "connect",
+    "served_differs": "connect",
+    "ConnectError": "errors",
+    "Capture": "results",
+    "store_from_specs": "trust",
+    "system_store": "trust",
     "cache_folder": "cache",
     "Fetched": "fetch",
     "Fetcher": "fetch",
@@ -175,6 +185,7 @@ __all__ = [
     "Assessment",
     "BadPassword",
     "BuildResult",
+    "Capture",
     "CertName",
     "CertPool",
     "CertchainError",
@@ -182,6 +193,7 @@ __all__ = [
     "Code",
     "ConfigEdit",
     "ConfigError",
+    "ConnectError",
     "Download",
     "FetchError",
     "FetchProblem",
@@ -219,6 +231,7 @@ __all__ = [
     "build_chain",
     "build_chains",
     "cache_folder",
+    "capture_chain",
     "certifi_store",
     "chain_pem",
     "combined_output",
@@ -226,6 +239,7 @@ __all__ = [
     "doctor_config",
     "find_keys",
     "inspect_material",
+    "judge_capture",
     "jupyterhub",
     "key_matches",
     "load_bytes",
@@ -242,11 +256,14 @@ __all__ = [
     "prove_pem",
     "prove_served",
     "render",
+    "served_differs",
     "served_files",
     "set_ssl",
     "sibling_key",
     "store_from_paths",
+    "store_from_specs",
     "strict_objection",
+    "system_store",
     "verify_chain",
     "verify_file",
     "write_chain",

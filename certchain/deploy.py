@@ -107,6 +107,8 @@ def chain_command(path: Path, policy: Policy | None = None) -> str:
     """
     output = path.absolute().with_name(f"{path.stem}-chained.crt")
     words = ["certchain", "build", str(path.absolute())]
+    for name in policy.store.named if policy is not None else ():
+        words += ["--trust", name]
     for anchor in policy.store.paths if policy is not None else ():
         words += ["--trust", str(anchor.absolute())]
     if policy is not None and policy.allow_weak:

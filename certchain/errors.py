@@ -122,3 +122,20 @@ class ConfigError(CertchainError):
 
 class SnippetError(CertchainError):
     """A path cannot be written safely in the requested configuration format."""
+
+
+class ConnectError(CertchainError):
+    """
+    A live server could not be reached, or gave no chain to judge (``connect``).
+
+    DNS, a refused or silent port, a refused STARTTLS, a failed handshake:
+    *endpoint* is ``host:port`` as the user gave it, *reason* the rest of the
+    one-line message.
+    """
+
+    def __init__(self, endpoint: str, reason: str, *, remedy: Remedy | None = None) -> None:
+        self.endpoint = endpoint
+        self.reason = reason
+        if remedy is not None:
+            self.remedy = remedy
+        super().__init__(f"{endpoint}: {reason}")

@@ -124,6 +124,9 @@ class Code(enum.Enum):
     # HTTP error, no certificate, the wrong one, a refused redirect, the
     # run's download limit).
     FETCH_FAILED = "fetch-failed"
+    # connect --compare: the live server does not serve the chain of the local
+    # file (another leaf, an intermediate missing or extra, another order).
+    SERVED_DIFFERS = "served-differs"
 
 
 class Remedy(enum.Enum):
@@ -142,7 +145,13 @@ class Remedy(enum.Enum):
     ALLOW_OVERWRITE = "allow-overwrite"  # replace an existing output, or write elsewhere
     ALLOW_WEAK = "allow-weak"  # accept legacy algorithms, for a legacy system only
     RAISE_INPUT_SIZE = "raise-input-size"  # read files larger than the size limit
-    FETCH_MISSING = "fetch-missing"  # download the missing issuer from its caIssuers URL
+    # download the missing issuer from the caIssuers URL a certificate names:
+    # --fetch-missing (build, verify), or the build command connect suggests
+    FETCH_MISSING = "fetch-missing"
+    # connect: serve the chained file `build` makes from the served
+    # certificates and the issuer the CA provides (no caIssuers URL).
+    BUILD_CHAIN = "build-chain"
+    RAISE_TIMEOUT = "raise-timeout"  # wait longer for a slow server
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,8 @@ class TrustStore:
     # The files or folders the anchors were read from, when the user chose
     # them: a command certchain suggests names them again.
     paths: tuple[Path, ...] = ()
+    # The named stores the user chose ("certifi", "system"), for the same reason.
+    named: tuple[str, ...] = ()
 
 
 Item = TypeVar("Item")

@@ -28,6 +28,7 @@ from cryptography import x509
 from .findings import (
     SAME_KIND_LIMIT,
     SAME_KIND_SHOWN,
+    Code,
     Finding,
     Remedy,
     issuer_text,
@@ -35,7 +36,7 @@ from .findings import (
 )
 from .model import Chain, Role, fingerprint, utc_iso
 from .policy import WARN_DAYS
-from .results import BuildResult, Report
+from .results import BuildResult, Capture, Report
 from .write import Output
 
 #: How a front end spells each remedy (the CLI: its flags); none by default.
@@ -490,6 +491,60 @@ def verify_text(
     if repair:
         text += f"certchain build can repair this file: {escape_lines(repair)}\n"
     return text
+
+
+# ----------------------------------------------------------------- connect
+
+
+def connect_dict(
+    report: Report, capture: Capture, hints: Hints = _NO_HINTS, *,
+    compare: str | None = None, saved: str | None = None,
+) -> dict[str, Any]:
+    """Return the ``certchain connect --json`` object: the server, then ``verify``'s keys."""
+    judged = verify_dict(report, capture.endpoint, hints)
+    del judged["file"]
+    same = not any(f.code is Code.SERVED_DIFFERS for f in report.findings)
+    return {
+        "server": capture.endpoint,
+        "address": capture.address,
+        "servername": capture.servername,
+        "starttls": capture.starttls,
+        "tls_version": capture.version,
+        "cipher": capture.cipher,
+        **judged,
+        "compare": {"file": compare, "same": same} if compare is not None else None,
+        "saved": saved,
+    }
+
+
+def connect_text(
+    report: Report, capture: Capture, at: datetime, *, colour: bool = False,
+    hints: Hints = _NO_HINTS, width: int | None = None, compare: str | None = None,
+    saved: str | None = None,
+) -> str:
+    """
+    Return the human report of ``certchain connect``: ``verify``'s, headed by the server.
+
+    The heading names the server, the address connected to, the SNI sent,
+    the STARTTLS protocol and the TLS version and cipher negotiated; the
+    comparison with *compare* and the file *saved* end it.
+    """
+    sni = f"SNI {capture.servername}" if capture.servername else "no SNI"
+    via = f", STARTTLS {capture.starttls}" if capture.starttls else ""
+    label = (
+        f"{capture.endpoint} ({capture.address}, {sni}{via}): {capture.version}, "
+        f"{capture.cipher}"
+    )
+    text = verify_text(report, label, at, colour=colour, hints=hints, width=width)
+    tail = []
+    if compare is not None and not any(f.code is Code.SERVED_DIFFERS for f in report.findings):
+        tail.append(f"The server serves the chain in {escape(compare)}, in the same order.")
+    if saved is not None:
+        count = len(report.chain)
+        tail.append(
+            f"Saved the {count} certificate{'s' if count != 1 else ''} it sent to {escape(saved)}."
+        )
+    return text + (fit_text(tail, width) if tail else "")
 
 
 # ----------------------------------------------------------------- inspect

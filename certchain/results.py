@@ -92,3 +92,27 @@ class Report:
         """True when ``certchain build`` on this file would fix every error."""
         errors = [f for f in self.findings if f.severity is Severity.ERROR]
         return bool(errors) and all(f.code in _REPAIRABLE or _fetched(f) for f in errors)
+
+
+def endpoint(host: str, port: int) -> str:
+    """Return ``host:port``, an IPv6 address in brackets (``[::1]:443``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What a live server sent in one TLS handshake, exactly as sent (``connect``)."""
+
+    host: str  # as given (an IPv6 address without its brackets)
+    port: int
+    address: str  # the IP address connected to
+    servername: str | None  # the name sent in SNI (None: none, for an IP address)
+    starttls: str | None  # the plain-text protocol upgraded from, if any
+    version: str  # the TLS version negotiated: "TLSv1.3"
+    cipher: str  # the cipher suite negotiated, as OpenSSL names it
+    chain: tuple[bytes, ...]  # the certificates (DER) in the order sent
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` (an IPv6 address in brackets)."""
+        return endpoint(self.host, self.port)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import PKI, T0_ISO, hierarchy, key_pem
@@ -349,6 +349,14 @@ def file_chain(path: Path) -> list[bytes]:
             for cert in x509.load_pem_x509_certificates(path.read_bytes())]
 
 
+def connect_compare(runner: CliRunner, site: Deployment, chained: Path) -> Result:
+    """``certchain connect --compare``: what the proxy serves for localhost, against *chained*."""
+    return runner.invoke(main, [
+        "connect", f"127.0.0.1:{site.port}", "--servername", HOSTNAME, "--trust", str(site.root),
+        "--compare", str(chained), "--at", T0_ISO, "--json",
+    ])
+
+
 # -- the deployment -------------------------------------------------------------------------
 
 
@@ -413,6 +421,10 @@ def test_jupyterhub_serves_the_built_chain(
         assert "version" in json.loads(body)
         assert served == file_chain(site.chained)
         assert len(served) == 3  # leaf, intermediate, root: what build wrote
+        compared = connect_compare(runner, site, site.chained)
+        assert compared.exit_code == ExitCode.OK, compared.output
+        assert json.loads(compared.stdout)["compare"] == {
+            "file": str(site.chained), "same": True}
 
 
 def test_jupyterhub_without_the_intermediate_fails_verification(
@@ -439,6 +451,10 @@ def test_jupyterhub_without_the_intermediate_fails_verification(
 
         assert "unable to get local issuer certificate" in str(excinfo.value)
         assert served == file_chain(site.leaf_only)
+        compared = connect_compare(runner, site, site.chained)
+        assert compared.exit_code == ExitCode.CHAIN_PROBLEM, compared.output
+        doc = json.loads(compared.stdout)
+        assert {"missing-issuer", "served-differs"} <= {f["code"] for f in doc["findings"]}
 
 
 def test_jupyterhub_command_line_form_serves_the_built_chain(
@@ -460,3 +476,5 @@ def test_jupyterhub_command_line_form_serves_the_built_chain(
     with log_on_failure(hub):
         wait_ready(hub, trusting_only(site.root))
         assert served_chain(tools.openssl, site.port) == file_chain(site.chained)
+        compared = connect_compare(runner, site, site.chained)
+        assert compared.exit_code == ExitCode.OK, compared.output

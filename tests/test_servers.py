@@ -17,6 +17,7 @@ the client use the real clock, which the test PKI's 2020-2060 validity covers.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import ssl
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import T0_ISO, Hierarchy, key_pem
 from serverkit import (
@@ -114,6 +115,14 @@ def certchain_snippet(
         cli("build", str(host), str(root), str(inter), *judging)
         snippet = cli("config", str(chained), *judging, *output)
     return Deployed(folder, chained, combined, root, snippet)
+
+
+def connect_compare(runner: CliRunner, port: int, root: Path, chained: Path) -> Result:
+    """``certchain connect --compare``: the chain the server on *port* serves against *chained*."""
+    return runner.invoke(main, [
+        "connect", f"{LOOPBACK}:{port}", "--servername", HOSTNAME, "--trust", str(root),
+        "--compare", str(chained), "--at", T0_ISO, "--json",
+    ])
 
 
 # ---------------------------------------------------------------- the servers
@@ -292,6 +301,10 @@ class ServerContract:
         assert exchange.peer["subjectAltName"] == (("DNS", HOSTNAME),)
         assert exchange.response.startswith(server.ok_status), exchange.response
         assert served_chain(openssl, port) == pem_certificates(deployed.chained)
+        served_file = deployed.combined or deployed.chained
+        compared = connect_compare(runner, port, deployed.root, served_file)
+        assert compared.exit_code == ExitCode.OK, compared.output
+        assert json.loads(compared.stdout)["compare"] == {"file": str(served_file), "same": True}
 
     @pytest.mark.parametrize("folder", AWKWARD.values(), ids=AWKWARD.keys())
     def test_awkward_folder_names(
@@ -312,6 +325,8 @@ class ServerContract:
     ) -> None:
         """The same configuration, serving the file without its intermediate, fails verification."""
         deployed = self.deploy(runner, tmp_path, chain3)
+        built = deployed.folder / "as-built.crt"
+        built.write_bytes(deployed.chained.read_bytes())
         for served in (deployed.chained, deployed.combined):
             if served is not None:
                 drop_certificate(served, chain3.intermediate.cert)
@@ -324,6 +339,11 @@ class ServerContract:
         assert "unable to get local issuer certificate" in str(excinfo.value)
         leaf, root = (c.cert.public_bytes(Encoding.DER) for c in (chain3.leaf, chain3.root))
         assert served_chain(openssl, port) == [leaf, root]
+        compared = connect_compare(runner, port, deployed.root, built)
+        assert compared.exit_code == ExitCode.CHAIN_PROBLEM, compared.output
+        doc = json.loads(compared.stdout)
+        assert {"missing-issuer", "served-differs"} <= {f["code"] for f in doc["findings"]}
+        assert doc["compare"] == {"file": str(built), "same": False}
 
 
 class TestNginx(ServerContract):

@@ -10,6 +10,7 @@ import pytest
 from conftest import testdata
 from cryptography import x509
 from pki import PKI, Hierarchy, hierarchy
+from trustkit import as_system_store, no_system_store  # noqa: F401  # a fixture
 
 from certchain import (
     CertchainError,
@@ -18,6 +19,8 @@ from certchain import (
     certifi_store,
     load_file,
     store_from_paths,
+    store_from_specs,
+    system_store,
 )
 
 # conftest's helper is named like a test; without this pytest collects it here.
@@ -220,3 +223,123 @@ class TestStoreFromPaths:
     def test_errors_are_certchain_errors(self) -> None:
         """TrustStoreError is a CertchainError, so the CLI maps it to exit code 2."""
         assert issubclass(TrustStoreError, CertchainError)
+
+
+@pytest.fixture
+def system_bundle(tmp_path: Path, h: Hierarchy, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make this module's test root the system store."""
+    return as_system_store(monkeypatch, tmp_path, h.root)
+
+
+class TestSystemStore:
+    """system_store() reads the operating system's bundle where Python's ssl finds it."""
+
+    def test_ssl_cert_file(self, system_bundle: Path, h: Hierarchy) -> None:
+        """$SSL_CERT_FILE names the bundle, as OpenSSL and Python's ssl read it."""
+        store = system_store()
+
+        assert [h.root.cert] == list(store.roots)
+        assert store.origin.startswith("system (")
+        assert str(system_bundle) in store.origin
+        assert store.explicit is False
+
+    def test_hashed_folder(
+        self, system_bundle: Path, h: Hierarchy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """In $SSL_CERT_DIR only the files named by subject hash count, as OpenSSL reads them."""
+        folder = tmp_path / "hashed"
+        folder.mkdir()
+        h.intermediate.write(folder / "0a1b2c3d.0")
+        h.leaf.write(folder / "not-hashed.pem")  # OpenSSL never looks it up
+        (folder / "0a1b2c3d.r0").write_text("a CRL's name\n")
+        monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+
+        store = system_store()
+
+        assert [h.root.cert, h.intermediate.cert] == list(store.roots)
+
+    @pytest.mark.usefixtures("no_system_store")
+    def test_usual_bundle_when_ssl_names_none(self, h: Hierarchy, tmp_path: Path) -> None:
+        """Where Python's ssl names no existing place, the usual distribution bundle is read."""
+        h.root.write(tmp_path / "ca-certificates.crt")
+
+        store = system_store()
+
+        assert [h.root.cert] == list(store.roots)
+        assert str(tmp_path / "ca-certificates.crt") in store.origin
+
+    @pytest.mark.usefixtures("no_system_store")
+    def test_none_found(self) -> None:
+        """No system store anywhere is a one-line error naming the places tried."""
+        with pytest.raises(TrustStoreError) as info:
+            system_store()
+
+        assert "no system trust store was found" in str(info.value)
+        assert "ca-certificates.crt" in str(info.value)
+        assert "\n" not in str(info.value)
+
+    @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+    def test_variable_naming_nothing(
+        self, system_bundle: Path, variable: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """A variable that names nothing fails closed, never a silent fallback."""
+        monkeypatch.setenv(variable, str(tmp_path / "gone"))
+
+        with pytest.raises(TrustStoreError) as info:
+            system_store()
+
+        assert f"${variable} names {tmp_path / 'gone'}" in str(info.value)
+
+    def test_real_machine(self) -> None:
+        """On this machine (as CI's Debian), the system store holds roots."""
+        try:
+            store = system_store()
+        except TrustStoreError as exc:
+            pytest.skip(f"this machine has no system store: {exc}")
+        assert store.roots
+
+
+class TestStoreFromSpecs:
+    """store_from_specs() merges named stores and paths into one explicit store."""
+
+    def test_merges_certifi_and_a_path(self, tmp_path: Path, h: Hierarchy) -> None:
+        """certifi and a private root together: every root of both, the names kept."""
+        root = h.root.write(tmp_path / "private.pem")
+
+        store = store_from_specs(["certifi", root])
+
+        assert h.root.cert in store.roots
+        assert set(certifi_store().roots) <= set(store.roots)
+        assert store.explicit is True
+        assert store.named == ("certifi",)
+        assert store.paths == (root,)
+        assert "certifi" in store.origin and str(root) in store.origin
+
+    def test_merges_system(self, system_bundle: Path, h: Hierarchy, tmp_path: Path) -> None:
+        """system and a path merge, a root found in both kept once."""
+        again = h.root.write(tmp_path / "again.pem")
+
+        store = store_from_specs(["system", again])
+
+        assert [h.root.cert] == list(store.roots)
+        assert store.named == ("system",)
+
+    def test_path_named_like_a_store(self, tmp_path: Path, h: Hierarchy) -> None:
+        """A Path called "system" is a file, never the system store."""
+        path = h.intermediate.write(tmp_path / "system")
+
+        store = store_from_specs([path])
+
+        assert [h.intermediate.cert] == list(store.roots)
+        assert store.named == ()
+
+    @pytest.mark.usefixtures("no_system_store")
+    def test_system_missing(self) -> None:
+        """The system store named where there is none fails closed."""
+        with pytest.raises(TrustStoreError, match="no system trust store"):
+            store_from_specs(["certifi", "system"])
+
+    def test_empty(self) -> None:
+        """No store at all is an error, not an empty store."""
+        with pytest.raises(TrustStoreError, match="empty"):
+            store_from_specs([])

@@ -35,6 +35,7 @@ from ..errors import (
     BadPassword,
     CertchainError,
     ConfigError,
+    ConnectError,
     KeyRequired,
     LoadError,
     OutputExistsError,
@@ -50,7 +51,7 @@ from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
 from ..report import Hints, error_dict, error_lines, escape
 from ..snippets import RENDERERS
-from ..trust import certifi_store, store_from_paths
+from ..trust import NAMED_STORES, certifi_store, store_from_specs
 from .group import ExitCode
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
@@ -92,6 +93,7 @@ ERROR_CODES: tuple[tuple[type[CertchainError], str], ...] = (
     (KeyRequired, "key-required"),
     (SnippetError, "snippet-error"),
     (ConfigError, "config-error"),
+    (ConnectError, "connect-error"),
 )
 USAGE_ERROR = "usage"  # a click usage error: a bad option, value or argument
 OTHER_ERROR = "error"  # a CertchainError of no class listed above
@@ -305,6 +307,25 @@ def _bare_host(text: str) -> str | None:
     return host if host and host != text and _is_host(host) else None
 
 
+class TrustSpec(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A trust store: ``certifi``, ``system`` (kept as names), or a path (``./system``: a file)."""
+
+    name = "STORE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | Path:
+        if isinstance(value, Path) or str(value) not in NAMED_STORES:
+            return Path(value)
+        return str(value)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        names = [CompletionItem(n) for n in NAMED_STORES if n.startswith(incomplete)]
+        return [*names, CompletionItem(incomplete, type="file")]
+
+
 class OutputFile(click.Path):
     """A file to write, made absolute (every message and snippet names it so); not ``-``."""
 
@@ -409,7 +430,7 @@ QUIET_OPTION = click.option(
 class Judging:
     """The options every judging command shares, read once; :meth:`policy` builds the value."""
 
-    trust: tuple[Path, ...]
+    trust: tuple[str | Path, ...]  # --trust as given: "certifi", "system" or a path
     at: datetime  # --at, else the time the command started
     at_given: bool  # whether --at was given (repair commands repeat it)
     hostname: str | None
@@ -427,7 +448,7 @@ class Judging:
 
         Call it once per command: its fetcher counts the run's downloads.
         """
-        store = store_from_paths(self.trust) if self.trust else certifi_store()
+        store = store_from_specs(self.trust) if self.trust else certifi_store()
         fetcher = None
         if self.fetch_missing:
             cache = None if self.no_cache else cache_folder()
@@ -448,9 +469,10 @@ MAX_WARN_DAYS = (date.max - date.min).days
 MAX_DEPTH = 255
 
 _JUDGING_OPTIONS = (
-    click.option("--trust", multiple=True, type=click.Path(path_type=Path),
-                 help="Trust only these anchors (PEM bundle or directory; repeatable) "
-                      "instead of certifi's bundle."),
+    click.option("--trust", multiple=True, type=TrustSpec(),
+                 help="Trust only these anchors: 'certifi' (Mozilla's roots, the default), "
+                      "'system' (the operating system's bundle) or a PEM bundle or directory; "
+                      "repeatable, the stores are merged."),
     AT_OPTION,
     click.option("--hostname", type=Hostname(),
                  help="Also check that the leaf covers NAME (DNS name or IP address)."),

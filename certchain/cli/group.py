@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("audit", "inspect"),
     "config": ("deploy", "config"),
     "doctor": ("deploy", "doctor"),
+    "connect": ("connect", "connect"),
 }
 
 JSON_FLAG = "certchain.json"  # ctx.meta key: the run was asked for --json
