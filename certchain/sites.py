@@ -1,0 +1,80 @@
+"""
+Sites: what a server configuration serves over TLS, and the verdict on each.
+
+A configuration reader (nginx, Apache httpd, HAProxy, JupyterHub) turns a
+configuration file into a :class:`ServerConfig`: every :class:`Site` it
+serves, with the files it names and where (file and line) it names them.
+``doctor`` judges the sites of one configuration, ``audit`` those of every
+configuration of a host; both judge each site the same way (its chain with
+the core ``verify`` uses, its key, every name it serves, its files'
+permissions) into a :class:`SiteResult`.  Data only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .findings import Finding
+from .results import Report
+
+#: The servers certchain reads the configuration of, as ``--type`` spells them.
+SERVERS = ("jupyterhub", "nginx", "apache", "haproxy")
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a configuration says something: a file and a line (1-based)."""
+
+    file: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """
+    One TLS site of a configuration: its certificate files and the names it serves.
+
+    ``name`` is how reports name the site: the first server name of an nginx
+    ``server`` block or an Apache ``<VirtualHost>``, ``frontend/bind`` for
+    HAProxy, the hub for JupyterHub; ``names`` every host name the site
+    answers to (``server_name``, ``ServerName`` and ``ServerAlias``, a
+    crt-list's SNI filters), each to be covered by the leaf.
+    """
+
+    server: str  # one of SERVERS
+    name: str
+    chain: Path | None  # the certificate file (its chain, perhaps its key), None: not set
+    key: Path | None = None  # the key file; None: in the chain file, or not named
+    extra_chain: Path | None = None  # Apache's SSLCertificateChainFile
+    names: tuple[str, ...] = ()
+    where: Where | None = None  # where the certificate file is named
+    user: str | None = None  # the user the server reads its files as, when known
+    findings: tuple[Finding, ...] = ()  # what reading the configuration found
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """One configuration file, read as its server reads it (includes followed)."""
+
+    server: str  # one of SERVERS
+    path: Path
+    sites: tuple[Site, ...]
+    files: tuple[Path, ...] = ()  # every file read: the configuration and its includes
+    findings: tuple[Finding, ...] = ()  # about the configuration as a whole
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    """The verdict on one site: its report, and the site it is about."""
+
+    site: Site
+    report: Report  # the chain's findings, the site's (key, names, files) merged in
+
+    @property
+    def ok(self) -> bool:
+        """No finding is an error."""
+        return self.report.ok
