@@ -47,13 +47,14 @@ if TYPE_CHECKING:
     from .fetch import Fetched, Fetcher, FetchError, FetchProblem
     from .fetcher import UrllibFetcher
     from .findings import CertName, Code, Download, Finding, Remedy, Severity
-    from .graph import CertPool, Search, build_chains
+    from .graph import Search, build_chains
     from .inventory import inspect_material
     from .jhconfig import parse_settings, set_ssl
     from .keys import key_matches
     from .load import find_keys, load_bytes, load_file, load_files, sibling_key
     from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
     from .policy import Policy
+    from .pool import CertPool
     from .proof import (
         Proof,
         Refusal,
@@ -115,7 +116,7 @@ _HOMES: dict[str, str] = {
     "Finding": "findings",
     "Remedy": "findings",
     "Severity": "findings",
-    "CertPool": "graph",
+    "CertPool": "pool",
     "Search": "graph",
     "build_chains": "graph",
     "inspect_material": "inventory",

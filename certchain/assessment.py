@@ -40,7 +40,7 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .graph import CertPool, DeadEnd, Limit, Search, SignatureChecks, build_chains
+from .graph import DeadEnd, Limit, Search, SignatureChecks, build_chains
 from .keys import key_matches
 from .model import (
     Chain,
@@ -54,6 +54,7 @@ from .model import (
 )
 from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
 from .policy import Policy
+from .pool import CertPool
 from .rawcert import fields_of
 from .rules import check_path
 from .strict import pedantic_objections, strict_objection

@@ -22,8 +22,9 @@ from certchain.certs import (
     may_be_self_signed,
     signature_problem,
 )
-from certchain.graph import BUDGET_REASON, MAX_WORK, CertPool, Search, build_chains
+from certchain.graph import BUDGET_REASON, MAX_WORK, Search, build_chains
 from certchain.model import Chain
+from certchain.pool import CertPool
 
 # --------------------------------------------------------------- helpers
 

@@ -22,6 +22,7 @@ from ..model import Material, Role
 from ..report import error_lines, escape, inspect_text, paint, verify_dict, verify_text
 from ..results import Report
 from ..verify import verify_chain, verify_file
+from .codes import ExitCode
 from .common import (
     AT_OPTION,
     AUDIT_HINTS,
@@ -42,7 +43,6 @@ from .common import (
     user_errors,
     with_password,
 )
-from .group import ExitCode
 
 
 @click.command(
