@@ -594,7 +594,7 @@ class TestPoolTiers:
         assert_chains(search, [leaf, inter, root])
 
     def test_names_equal_once_normalised_are_tried_when_the_bytes_find_no_issuer(self) -> None:
-        """A decoy with the exact name bytes fails; the issuer whose name differs in case is found."""
+        """A decoy with the exact name bytes fails; the issuer named in another case is found."""
         pki = PKI()
         root = pki.root("Norm Root")
         inter = pki.issue(subject("NORM CA"), new_key(), root, ca=True)  # the real issuer
