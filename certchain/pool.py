@@ -130,12 +130,14 @@ class CertPool:
     def add(self, cert: x509.Certificate | LoadedCert) -> None:
         """Add *cert*, with its raw fields when the loader read them (copies are merged)."""
         cert, raw = _with_raw(cert)
-        bucket = self._by_subject.setdefault(raw.subject, [])
+        bucket = self._by_subject.get(raw.subject)
+        if bucket is None:
+            bucket = self._by_subject[raw.subject] = []
+            if self._normalised is not None:  # a new name, once normalised
+                self._normalised.setdefault(name_key(cert.subject), []).append(raw.subject)
         bucket.append((cert, raw.spki))
         self._merged.discard(raw.subject)
         self._groups.pop(raw.subject, None)
-        if self._normalised is not None:
-            self._normalised.setdefault(name_key(cert.subject), []).append(raw.subject)
 
     def _entries(self, subject: bytes) -> list[tuple[x509.Certificate, bytes]]:
         """The certificates with this exact subject and their keys, copies merged."""
