@@ -110,12 +110,13 @@ def verify(
         password_file is None and PASSWORD_ENV not in os.environ and sys.stdin.isatty()
     )
     outcomes: list[bool | None] = []  # None: the file could not be read
-    for outcome, out, err in (map(verdict, files) if alone else map_ordered(verdict, files)):
-        outcomes.append(outcome)
-        if err:
-            click.echo(err, err=True)
-        if out:
-            click.echo(out)
+    with user_errors(AUDIT_HINTS):  # a worker that died (BatchError): one line, exit 2
+        for outcome, out, err in (map(verdict, files) if alone else map_ordered(verdict, files)):
+            outcomes.append(outcome)
+            if err:
+                click.echo(err, err=True)
+            if out:
+                click.echo(out)
     if len(files) > 1 and not quiet:
         good = outcomes.count(True)
         bad = outcomes.count(False)
