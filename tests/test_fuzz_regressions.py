@@ -174,6 +174,18 @@ class TestLoaderExceptions:
         with pytest.raises(LoadError):
             load_bytes(self.data_pkcs7())
 
+    def test_pkcs7_holding_a_version_4_certificate(self, tmp_path: Path) -> None:
+        """DER PKCS#7 holding a version 4 certificate (InvalidVersion) is refused, naming it."""
+        p7 = corpus().files["chain.p7c"]
+        # The first certificate's [0] version v3 (2) made 3: version 4.
+        damaged = p7.replace(_der(0xA0, _der(0x02, b"\x02")), _der(0xA0, _der(0x02, b"\x03")), 1)
+        assert damaged != p7
+        path = tmp_path / "v4.p7c"
+        path.write_bytes(damaged)
+        assert_refused(run("inspect", path), "v4.p7c")
+        with pytest.raises(LoadError):
+            load_bytes(damaged)
+
     def test_pkcs12_in_ber_warns_nothing(self, tmp_path: Path) -> None:
         """A PKCS#12 file with a BER length is read or refused without a Python warning."""
         data = corpus().files["open.p12"]
