@@ -18,8 +18,14 @@ from pathlib import Path
 from .findings import Finding
 from .results import Report
 
+#: A site read from a certbot lineage (``live/NAME``), and from a folder of
+#: certificate files: no configuration describes them (``certchain audit``).
+CERTBOT = "certbot"
+FILES = "files"
 #: The servers certchain reads the configuration of, as ``--type`` spells them.
-SERVERS = ("jupyterhub", "nginx", "apache", "haproxy")
+CONFIGURED = ("jupyterhub", "nginx", "apache", "haproxy")
+#: What ``Site.server`` may be.
+SERVERS = (*CONFIGURED, CERTBOT, FILES)
 
 
 @dataclass(frozen=True, slots=True)

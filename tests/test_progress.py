@@ -1,6 +1,6 @@
 """
-Progress on a terminal: ``verify`` of many files counts files on stderr, only
-when a person watches (issue 12).
+Progress on a terminal: ``audit`` counts sites and ``verify`` of many files counts
+files on stderr, only when a person watches (issue 12).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def chains(host: Host) -> list[str]:
     return [str(live / "fullchain.pem") for live in host.lineages.values()]
 
 
+def audit_args(host: Host, *args: str) -> list[str]:
+    return ["audit", "--root", str(host.root), "--trust", str(host.trust), "--at", T0_ISO, *args]
+
+
 def verify_args(host: Host, *args: str) -> list[str]:
     return ["verify", *chains(host), "--trust", str(host.trust), "--at", T0_ISO, *args]
 
@@ -53,6 +57,13 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class TestShown:
+    def test_audit_on_a_terminal(self, runner: CliRunner, host: Host, watched: None) -> None:
+        """audit shows its progress bar on stderr; stdout has the report alone."""
+        result = runner.invoke(main, audit_args(host))
+
+        assert result.stderr.startswith("Auditing")
+        assert "Auditing" not in result.stdout and result.stdout.startswith("SERVER")
+
     def test_verify_of_many_files(self, runner: CliRunner, host: Host, watched: None) -> None:
         """verify of several files shows its progress bar on stderr."""
         result = runner.invoke(main, verify_args(host))
@@ -60,6 +71,14 @@ class TestShown:
         assert "Verifying" in result.stderr
         assert "Verifying" not in result.stdout
         assert result.exit_code == ExitCode.CHAIN_PROBLEM
+
+    def test_drawn_on_a_real_terminal(self, host: Host) -> None:
+        """On a pseudo-terminal, the bar counts sites done of how many, then the table."""
+        status, text = on_a_terminal(audit_args(host))
+
+        assert status == ExitCode.CHAIN_PROBLEM
+        assert re.search(r"Auditing.*3/3", text), text
+        assert text.index("3/3") < text.index("SERVER")
 
     def test_verify_drawn_on_a_real_terminal(self, host: Host) -> None:
         """verify's bar is cleared before each report, so no report starts inside it."""
@@ -73,19 +92,19 @@ class TestShown:
 
 class TestNotShown:
     def test_not_when_piped(self, runner: CliRunner, host: Host) -> None:
-        """Piped (click's runner is no terminal): no bar."""
-        result = runner.invoke(main, verify_args(host))
-
-        assert result.stderr == ""
+        """Piped (click's runner is no terminal): no bar, for audit or verify."""
+        for args in (audit_args(host), verify_args(host)):
+            result = runner.invoke(main, args)
+            assert result.stderr == "", args
 
     @pytest.mark.parametrize("flag", ["--quiet", "--json"])
     def test_not_with_quiet_or_json(
         self, runner: CliRunner, host: Host, watched: None, flag: str
     ) -> None:
         """--quiet and --json: no bar, even on a terminal."""
-        result = runner.invoke(main, verify_args(host, flag))
-
-        assert "Verifying" not in result.stderr
+        for args in (audit_args(host, flag), verify_args(host, flag)):
+            result = runner.invoke(main, args)
+            assert "Auditing" not in result.stderr and "Verifying" not in result.stderr, args
 
     def test_not_for_one_file(self, runner: CliRunner, host: Host, watched: None) -> None:
         """verify of one file has nothing to count."""
