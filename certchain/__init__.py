@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .fetch import Fetched, Fetcher, FetchError, FetchProblem
     from .fetcher import UrllibFetcher
     from .findings import CertName, Code, Download, Finding, Remedy, Severity
-    from .graph import CertPool, Search, build_chains
+    from .graph import Search, build_chains
     from .inventory import inspect_material
     from .jhconfig import parse_settings, set_ssl
     from .keys import key_matches
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .metrics import prometheus_text
     from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
     from .policy import Policy
+    from .pool import CertPool
     from .proof import (
         Proof,
         Refusal,
@@ -121,7 +122,7 @@ _HOMES: dict[str, str] = {
     "Finding": "findings",
     "Remedy": "findings",
     "Severity": "findings",
-    "CertPool": "graph",
+    "CertPool": "pool",
     "Search": "graph",
     "build_chains": "graph",
     "inspect_material": "inventory",

@@ -39,10 +39,11 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .graph import CertPool, DeadEnd, Search, SignatureChecks
+from .graph import DeadEnd, Search, SignatureChecks
 from .model import Chain, fingerprint
 from .names import name_key
 from .policy import Policy
+from .pool import CertPool
 
 #: The most caIssuers URLs tried for one leaf (the fetcher has its own limit
 #: of downloads per run; this bounds the work of URLs answered from its cache).

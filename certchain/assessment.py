@@ -40,11 +40,22 @@ from .findings import (
     sentence,
     subject_text,
 )
-from .graph import CertPool, DeadEnd, Limit, Search, SignatureChecks, build_chains
+from .graph import DeadEnd, Limit, Search, SignatureChecks, build_chains
 from .keys import key_matches
-from .model import Chain, LoadedCert, LoadedKey, Material, Role, fingerprint, serial_number
+from .model import (
+    Chain,
+    LoadedCert,
+    LoadedKey,
+    Material,
+    Role,
+    copies,
+    fingerprint,
+    serial_number,
+)
 from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
 from .policy import Policy
+from .pool import CertPool
+from .rawcert import fields_of
 from .rules import check_path
 from .strict import pedantic_objections, strict_objection
 
@@ -223,7 +234,7 @@ def pick_leaf(host: Material) -> x509.Certificate:
         LoadError: the file holds no certificate.
         AmbiguousLeaf: more than one certificate qualifies.
     """
-    certs = list({c.sha256: c.cert for c in host.certs}.values())
+    certs = copies([c.cert for c in host.certs], lambda cert: cert)[0]
     if not certs:
         path = host.keys[0].source.path if host.keys else None
         raise LoadError(
@@ -232,16 +243,28 @@ def pick_leaf(host: Material) -> x509.Certificate:
         )
     if len(certs) == 1:
         return certs[0]
-    issuers = {name_key(c.issuer) for c in certs if not is_self_issued(c)}
-    tips = [c for c in certs if name_key(c.subject) not in issuers]
-    end_entities = [c for c in tips if not is_ca(c)] or tips
-    if len(end_entities) == 1:
-        return end_entities[0]
+    # Names compared by their bytes first; only when that finds no single
+    # leaf, once normalised (a name may be encoded two ways).
+    for key in (_raw_name, _normal_name):
+        issuers = {key(c, "issuer") for c in certs if not is_self_issued(c)}
+        tips = [c for c in certs if key(c, "subject") not in issuers]
+        end_entities = [c for c in tips if not is_ca(c)] or tips
+        if len(end_entities) == 1:
+            return end_entities[0]
     raise AmbiguousLeaf(
         host.certs[0].source.path,
         f"holds {len(certs)} certificates but no single host certificate among "
         f"them ({_candidates(end_entities)}",
     )
+
+
+def _raw_name(cert: x509.Certificate, field: str) -> object:
+    raw = fields_of(cert)
+    return raw.subject if field == "subject" else raw.issuer
+
+
+def _normal_name(cert: x509.Certificate, field: str) -> object:
+    return name_key(cert.subject if field == "subject" else cert.issuer)
 
 
 def _candidates(end_entities: list[x509.Certificate]) -> str:

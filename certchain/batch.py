@@ -19,7 +19,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from .errors import CertchainError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,16 +68,27 @@ def _can_fork() -> bool:
 def _pooled(work: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
     global _work
     previous, _work = _work, work  # inherited by the workers forked below
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+    )
     try:
         # Small chunks keep the cores busy to the end; each costs a round trip.
         chunk = max(1, min(64, len(items) // (workers * 8)))
-        yield from pool.imap(_run, items, chunksize=chunk)
-        pool.close()
+        yield from pool.map(_run, items, chunksize=chunk)
+    except BrokenProcessPool as exc:  # a worker was killed (out of memory, a signal)
+        raise BatchError(
+            "a worker process ended abruptly while judging these files (killed, or out "
+            "of memory): judge them in smaller batches."
+        ) from exc
     finally:
-        pool.terminate()  # at once, also when the caller stops early or on Ctrl-C
-        pool.join()
+        # At once when the caller stops early or on Ctrl-C: queued work is
+        # dropped, and each worker ends after the chunk it holds.
+        pool.shutdown(wait=False, cancel_futures=True)
         _work = previous
+
+
+class BatchError(CertchainError):
+    """The pool of workers broke: a worker process died (the batch cannot go on)."""
 
 
 def _start_worker() -> None:

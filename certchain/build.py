@@ -120,9 +120,7 @@ def _unique(certs: tuple[LoadedCert, ...]) -> tuple[list[LoadedCert], list[Findi
 
 
 def _unused(certs: list[LoadedCert], judged: Assessment) -> list[Finding]:
-    # A certificate is compared with those of the path (and the search) only
-    # when it has the subject of one of them: its name's bytes rule most out.
-    # Certificates are compared only when their subject or signature (cheap
+    # Certificates are compared only when their signature or subject (cheap
     # byte strings) says they may be the same: a bundle of 100,000 costs
     # dictionary lookups, not 100,000 comparisons.
     used = set(judged.path)

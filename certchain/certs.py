@@ -26,11 +26,13 @@ from . import extensions
 from .keys import cert_spki
 from .model import Chain, Role
 from .names import NameKey, name_key
+from .rawcert import fields_of
 
 #: (subject, public key): what makes two certificates "the same CA".
 Identity = tuple[NameKey, bytes]
 
 
+@functools.lru_cache(maxsize=8192)
 def identity(cert: x509.Certificate) -> Identity:
     """Return (subject, public key): what makes two certificates "the same CA"."""
     return name_key(cert.subject), cert_spki(cert)
@@ -39,7 +41,9 @@ def identity(cert: x509.Certificate) -> Identity:
 @functools.lru_cache(maxsize=8192)
 def is_self_issued(cert: x509.Certificate) -> bool:
     """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
-    return name_key(cert.subject) == name_key(cert.issuer)
+    raw = fields_of(cert)
+    # The same bytes are the same name; other bytes may be too, once normalised.
+    return raw.subject == raw.issuer or name_key(cert.subject) == name_key(cert.issuer)
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -155,9 +159,14 @@ _KEY_TYPES: dict[str, tuple[type, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """
     Return why *issuer*'s key does not verify *child*'s signature, or None.
+
+    Remembered: a batch of files that share an intermediate checks its
+    signature once, not once a file (the path search still pays each check
+    from its budget, so what it decides does not depend on what came before).
 
     The signature algorithm OID says which scheme and hash to verify with;
     the issuer's public key must be of that scheme's type.  Checked with the

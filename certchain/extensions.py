@@ -13,6 +13,7 @@ import functools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from cryptography import utils, x509
@@ -37,35 +38,36 @@ def _quietly() -> Iterator[None]:
 
 def get(cert: x509.Certificate, kind: type[E]) -> E | None:
     """Return *cert*'s extension of type *kind*, or None (absent or malformed)."""
-    found = _by_type(cert)
-    value = found.get(kind) if found is not None else None
-    return cast("E | None", value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _by_type(cert: x509.Certificate) -> dict[type[x509.ExtensionType], x509.ExtensionType] | None:
-    """*cert*'s extensions by type, read once (None when they cannot be parsed)."""
-    try:
-        with _quietly():
-            return {type(ext.value): ext.value for ext in cert.extensions}
-    except _PARSE_ERRORS:
-        return None
+    return cast("E | None", _read(cert).by_type.get(kind))
 
 
 def malformed(cert: x509.Certificate) -> str | None:
     """Return why *cert*'s extensions cannot be parsed, or None when they can."""
-    try:
-        with _quietly():
-            list(cert.extensions)
-    except _PARSE_ERRORS as exc:
-        return str(exc)
-    return None
+    return _read(cert).error
 
 
 def critical_oids(cert: x509.Certificate) -> list[x509.ObjectIdentifier]:
     """Return the OIDs of *cert*'s critical extensions ([] when malformed)."""
+    return list(_read(cert).critical)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A certificate's extensions, read once: by type, the critical ones, or why not."""
+
+    by_type: dict[type[x509.ExtensionType], x509.ExtensionType]
+    critical: tuple[x509.ObjectIdentifier, ...]
+    error: str | None = None  # the extensions cannot be parsed (then none is known)
+
+
+@functools.lru_cache(maxsize=8192)
+def _read(cert: x509.Certificate) -> _Read:
     try:
         with _quietly():
-            return [ext.oid for ext in cert.extensions if ext.critical]
-    except _PARSE_ERRORS:
-        return []
+            extensions = list(cert.extensions)
+    except _PARSE_ERRORS as exc:
+        return _Read({}, (), str(exc))
+    return _Read(
+        {type(ext.value): ext.value for ext in extensions},
+        tuple(ext.oid for ext in extensions if ext.critical),
+    )

@@ -15,6 +15,7 @@ this reader does not follow gives None, and the caller takes the slow road.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import NamedTuple
 
@@ -78,8 +79,9 @@ def fields_of_der(der: bytes) -> RawFields | None:
         return None
 
 
+@functools.lru_cache(maxsize=8192)
 def fields_of(cert: x509.Certificate) -> RawFields:
-    """Return *cert*'s raw fields (from its TBSCertificate: a few microseconds)."""
+    """Return *cert*'s raw fields (from its TBSCertificate: a few microseconds; remembered)."""
     fields = _fields_at(cert.tbs_certificate_bytes, 0)
     if fields is None:  # cryptography parsed it, so this cannot happen; stay exact anyway
         return RawFields(

@@ -8,8 +8,10 @@ it prints must be exactly what judging the files one by one prints.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,28 @@ class TestMapOrdered:
         results = list(batch.map_ordered(lambda n: n + offset, list(range(100)), workers=2))
 
         assert results == [n + 7 for n in range(100)]
+
+    @pytest.mark.skipif(batch.cores() < 2 or not sys.platform.startswith("linux"),
+                        reason="a pool needs two cores and fork")
+    def test_a_worker_killed_is_an_error_not_a_hang(self) -> None:
+        """A worker that dies (killed, out of memory) ends the batch with BatchError at once."""
+        def die_at_50(n: int) -> int:
+            if n == 50:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return n
+
+        started = time.monotonic()
+        with pytest.raises(batch.BatchError, match="ended abruptly"):
+            list(batch.map_ordered(die_at_50, list(range(200)), workers=2))
+        assert time.monotonic() - started < 30
+
+    def test_stopping_early_leaves_no_worker_behind(self) -> None:
+        """A caller that stops reading the results gets the pool shut down."""
+        results = batch.map_ordered(square, list(range(1000)), workers=2)
+
+        assert next(iter(results)) == 0
+        results.close()  # type: ignore[attr-defined]
+        assert batch._work is None
 
     def test_an_exception_ends_the_batch(self) -> None:
         """An exception raised by the work reaches the caller."""

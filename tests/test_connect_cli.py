@@ -19,13 +19,17 @@ from typing import Any
 
 import pytest
 import tlskit
+from aiakit import AiaServer, aia_server, fetch_env
 from click.testing import CliRunner, Result
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pki import PKI, T0_ISO, Hierarchy, Issued, hierarchy
 from trustkit import as_system_store
 
 from certchain.cli import ExitCode, main
 from certchain.starttls import PORTS
+
+__all__ = ["aia_server", "fetch_env"]  # fixtures
 
 LOOPBACK = "127.0.0.1"
 HOST = "hub.example.org"
@@ -499,3 +503,49 @@ def test_help(runner: CliRunner) -> None:
                    "--hostname", "--strict", "--allow-weak", "--json"):
         assert option in result.stdout
     assert "unreachable server" in result.stdout
+
+
+class TestFetchMissing:
+    def test_the_missing_issuer_is_fetched_and_still_missing_from_what_is_served(
+        self, runner: CliRunner, serve: Serve, aia_server: AiaServer, fetch_env: Path,
+        tmp_path: Path,
+    ) -> None:
+        """connect --fetch-missing: the issuer is fetched to judge the rest; the site lacks it."""
+        pki = PKI()
+        root = pki.root()
+        inter = pki.intermediate(root)
+        url = aia_server.url("/inter.der")
+        leaf = pki.leaf(inter, HOST, LOOPBACK, aia_url=url)
+        aia_server.serve("/inter.der", inter.cert.public_bytes(Encoding.DER))
+        trust = root.write(tmp_path / "root.pem")
+        port = serve(leaf)
+
+        result = connect(runner, f"{LOOPBACK}:{port}", "--trust", trust, "--fetch-missing",
+                         "--json")
+
+        assert ExitCode.CHAIN_PROBLEM == result.exit_code, result.output
+        found = findings(result)
+        assert found["fetched-issuer"] == "info"
+        assert found["missing-issuer"] == "error"  # curl, Python, Java... still fail
+        (fetched,) = [f for f in json.loads(result.stdout)["findings"]
+                      if f["code"] == "fetched-issuer"]
+        assert fetched["download"]["url"] == url
+
+    def test_without_the_flag_nothing_is_fetched(
+        self, runner: CliRunner, serve: Serve, aia_server: AiaServer, fetch_env: Path,
+        tmp_path: Path,
+    ) -> None:
+        """connect without --fetch-missing asks nothing of the caIssuers URL."""
+        pki = PKI()
+        root = pki.root()
+        inter = pki.intermediate(root)
+        leaf = pki.leaf(inter, HOST, LOOPBACK, aia_url=aia_server.url("/inter.der"))
+        aia_server.serve("/inter.der", inter.cert.public_bytes(Encoding.DER))
+        port = serve(leaf)
+
+        result = connect(runner, f"{LOOPBACK}:{port}", "--trust", root.write(tmp_path / "r.pem"),
+                         "--json")
+
+        assert ExitCode.CHAIN_PROBLEM == result.exit_code
+        assert "fetched-issuer" not in findings(result)
+        assert aia_server.hits == []

@@ -22,8 +22,9 @@ from certchain.certs import (
     may_be_self_signed,
     signature_problem,
 )
-from certchain.graph import BUDGET_REASON, MAX_WORK, CertPool, Search, build_chains
+from certchain.graph import BUDGET_REASON, MAX_WORK, Search, build_chains
 from certchain.model import Chain
+from certchain.pool import CertPool
 
 # --------------------------------------------------------------- helpers
 
@@ -566,3 +567,41 @@ class TestSelfSigned:
         assert signature_problem(cert, cert) is None
         assert not is_self_signed(cert)
         assert not may_be_self_signed(cert)
+
+
+class TestPoolTiers:
+    """How the pool orders a child's candidates: key identifiers of the key itself first."""
+
+    def test_the_key_named_by_the_aki_is_tried_before_decoys_claiming_it(self) -> None:
+        """Decoys whose SKI copies the leaf's AKI (a hint anyone can forge) wait behind the key."""
+        pki = PKI()
+        root = pki.root("Tier Root")
+        inter = pki.intermediate(root, "Tier CA")
+        leaf = pki.leaf(inter, "tier.example.org")
+        claimed = x509.SubjectKeyIdentifier.from_public_key(inter.key.public_key())
+        decoys = [
+            pki.issue(subject("Tier CA"), new_key(), root, ca=True, include_ski=False,
+                      not_after=T0 + dt.timedelta(days=9000 + n),  # later: ranked first by expiry
+                      extra_extensions=[(claimed, False)]).cert
+            for n in range(5)
+        ]
+
+        search = build_chains(
+            leaf.cert, CertPool([*decoys, inter.cert, root.cert]), [root.cert],
+            max_signature_checks=2,  # the leaf's issuer, then the intermediate's: no decoy
+        )
+
+        assert_chains(search, [leaf, inter, root])
+
+    def test_names_equal_once_normalised_are_tried_when_the_bytes_find_no_issuer(self) -> None:
+        """A decoy with the exact name bytes fails; the issuer named in another case is found."""
+        pki = PKI()
+        root = pki.root("Norm Root")
+        inter = pki.issue(subject("NORM CA"), new_key(), root, ca=True)  # the real issuer
+        leaf = pki.leaf(inter, "norm.example.org", issuer_name=subject("Norm CA"))
+        decoy = pki.issue(subject("Norm CA"), new_key(), root, ca=True, include_ski=False)
+
+        search = build_chains(leaf.cert, CertPool([decoy.cert, inter.cert, root.cert]),
+                              [root.cert])
+
+        assert_chains(search, [leaf, inter, root])

@@ -46,7 +46,7 @@ def test_version_imports_no_library_module() -> None:
     """``certchain --version`` imports the command group, not the library nor cryptography."""
     loaded = modules_after("--version")
 
-    assert loaded == {"certchain", "certchain.cli", "certchain.cli.group"}
+    assert loaded == {"certchain", "certchain.cli", "certchain.cli.codes", "certchain.cli.group"}
 
 
 def test_help_lists_every_command() -> None:

@@ -17,7 +17,8 @@ from typing import Any
 import click
 
 from .. import __version__
-from .group import ExitCode, Main
+from .codes import ExitCode
+from .group import Main
 
 __all__ = ["PASSWORD_ENV", "ExitCode", "main"]
 

@@ -22,6 +22,7 @@ from ..model import Material, Role
 from ..report import error_lines, escape, inspect_text, paint, verify_dict, verify_text
 from ..results import Report
 from ..verify import verify_chain, verify_file
+from .codes import ExitCode
 from .common import (
     AT_OPTION,
     AUDIT_HINTS,
@@ -42,7 +43,6 @@ from .common import (
     user_errors,
     with_password,
 )
-from .group import ExitCode
 from .progress import progress
 
 
@@ -114,7 +114,8 @@ def verify(
     verdicts = map(verdict, files) if alone else map_ordered(verdict, files)
     # The bar counts files on stderr, for a person at a terminal watching many files.
     shown = len(files) > 1 and not (quiet or as_json)
-    with progress(len(files), "Verifying", shown=shown) as bar:
+    with progress(len(files), "Verifying", shown=shown) as bar, user_errors(AUDIT_HINTS):
+        # user_errors: a worker that died (BatchError) is one line, exit 2.
         for outcome, out, err in verdicts:
             outcomes.append(outcome)
             if err:

@@ -26,6 +26,7 @@ from ..write import (
     secret_files,
     write_outputs,
 )
+from .codes import ExitCode
 from .common import (
     COMBINED_OPTION,
     EXIT_CODES_HELP,
@@ -43,7 +44,6 @@ from .common import (
     user_errors,
     with_password,
 )
-from .group import ExitCode
 
 
 @click.command(

@@ -52,7 +52,7 @@ from ..policy import WARN_DAYS, Policy
 from ..report import Hints, error_dict, error_lines, escape
 from ..snippets import RENDERERS
 from ..trust import NAMED_STORES, certifi_store, store_from_specs
-from .group import ExitCode
+from .codes import ExitCode
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")

@@ -21,6 +21,7 @@ from ..model import utc_iso
 from ..report import Hints, connect_dict, connect_text
 from ..starttls import PORTS
 from ..write import chain_pem, plan_output, write_outputs
+from .codes import ExitCode
 from .common import (
     AUDIT_HINTS,
     EXIT_CODES_HELP,
@@ -35,7 +36,6 @@ from .common import (
     user_errors,
     with_password,
 )
-from .group import ExitCode
 
 
 class Endpoint(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on

@@ -30,6 +30,7 @@ from ..report import (
 from ..served import assess_served
 from ..snippets import render
 from ..write import linked, plan_output, secret_files, write_outputs
+from .codes import ExitCode
 from .common import (
     AUDIT_HINTS,
     COMBINED_OPTION,
@@ -47,7 +48,6 @@ from .common import (
     user_errors,
     with_password,
 )
-from .group import ExitCode
 
 
 @click.command(epilog=EXIT_CODES_HELP, short_help="Print server configuration for a chained file.")

@@ -9,7 +9,6 @@ it uses (a command module imports its library modules when it is loaded).
 
 from __future__ import annotations
 
-import enum
 import errno
 import gc
 import importlib
@@ -20,19 +19,7 @@ from typing import Any
 
 import click
 
-
-class ExitCode(enum.IntEnum):
-    """Process exit codes (the grep/diff convention)."""
-
-    OK = 0  # the chain is good (warnings allowed)
-    CHAIN_PROBLEM = 1  # a finding is an error
-    BAD_INPUT = 2  # unreadable input, bad password, usage error
-
-
-#: Exit status after a closed pipe, as a program killed by SIGPIPE has it (128 + 13).
-EXIT_CLOSED_PIPE = 141
-#: Exit status after Ctrl-C (128 + SIGINT), the shell's convention.
-EXIT_INTERRUPTED = 130
+from .codes import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED
 
 #: Where each command lives: ``name: (module in certchain.cli, attribute)``, in
 #: the order ``--help`` lists them.

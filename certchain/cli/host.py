@@ -34,7 +34,7 @@ from .common import (
     style_for,
     user_errors,
 )
-from .group import ExitCode
+from .codes import ExitCode
 from .progress import progress
 
 #: What --fail-on takes besides finding codes.
@@ -118,7 +118,9 @@ def audit(
     rules: FailOn = frozenset(f for f in fail_on if f is not Severity.ERROR)
     audits: list[SiteAudit] = []
     style = style_for()
-    with progress(len(inventory.sites), "Auditing", shown=not (quiet or as_json)) as bar:
+    shown = not (quiet or as_json)
+    # user_errors: a worker that died (BatchError) is one line, exit 2.
+    with progress(len(inventory.sites), "Auditing", shown=shown) as bar, user_errors(AUDIT_HINTS):
         for site_audit in judge_sites(inventory.sites, policy=policy, password=password,
                                       fail_on=rules):
             audits.append(site_audit)
