@@ -472,7 +472,9 @@ def _der_pkcs7(der: bytes, source: Path | None, block: int | None) -> list[x509.
             from cryptography.hazmat.primitives.serialization import pkcs7
 
             return pkcs7.load_der_pkcs7_certificates(der)
-    except (ValueError, UnsupportedAlgorithm) as exc:  # also PKCS#7 that is not signedData
+    # UnsupportedAlgorithm: PKCS#7 that is not signedData; InvalidVersion: a
+    # certificate in it of version 4 and up.
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         raise LoadError(
             source, f"the PKCS#7 data is corrupt or holds no certificate ({exc}).",
             block=block,

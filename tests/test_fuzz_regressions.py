@@ -174,6 +174,20 @@ class TestLoaderExceptions:
         with pytest.raises(LoadError):
             load_bytes(self.data_pkcs7())
 
+    def test_pkcs7_holding_a_version_4_certificate(self, tmp_path: Path) -> None:
+        """PKCS#7 whose certificate is of version 4 (InvalidVersion) is refused naming the file."""
+        from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+        leaf = corpus().leaf.cert
+        p7 = pkcs7.serialize_certificates([leaf], Encoding.DER)
+        damaged = p7.replace(leaf.public_bytes(Encoding.DER), self.version_4())
+        assert damaged != p7
+        path = tmp_path / "v4.p7c"
+        path.write_bytes(damaged)
+        assert_refused(run("inspect", path), "v4.p7c")
+        with pytest.raises(LoadError):
+            load_bytes(damaged)
+
     def test_pkcs12_in_ber_warns_nothing(self, tmp_path: Path) -> None:
         """A PKCS#12 file with a BER length is read or refused without a Python warning."""
         data = corpus().files["open.p12"]

@@ -18,6 +18,7 @@ from ..findings import Code, Severity
 from ..hostreport import audit_summary, audit_table, site_dict
 from ..report import error_lines
 from ..write import plan_output, write_file
+from .codes import ExitCode
 from .common import (
     AUDIT_HINTS,
     EXIT_CODES_HELP,
@@ -34,7 +35,6 @@ from .common import (
     style_for,
     user_errors,
 )
-from .codes import ExitCode
 from .progress import progress
 
 #: What --fail-on takes besides finding codes.
