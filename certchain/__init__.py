@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         plan_config_edit,
         served_files,
     )
-    from .doctor import doctor_config
+    from .doctor import doctor_config, read_server_config
     from .errors import (
         AmbiguousLeaf,
         BadPassword,
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     )
     from .results import BuildResult, Capture, Report
     from .served import assess_served
+    from .sitecheck import judge_site
+    from .sites import ConfigResult, ServerConfig, Site, SiteResult, Where
     from .snippets import RENDERERS, ServedFiles, jupyterhub, render
     from .strict import pedantic_objections, strict_objection
     from .trust import certifi_store, store_from_paths, store_from_specs, system_store
@@ -107,6 +109,13 @@ _HOMES: dict[str, str] = {
     "plan_config_edit": "deploy",
     "served_files": "deploy",
     "doctor_config": "doctor",
+    "read_server_config": "doctor",
+    "judge_site": "sitecheck",
+    "ConfigResult": "sites",
+    "ServerConfig": "sites",
+    "Site": "sites",
+    "SiteResult": "sites",
+    "Where": "sites",
     "AmbiguousLeaf": "errors",
     "BadPassword": "errors",
     "CertchainError": "errors",
@@ -201,6 +210,7 @@ __all__ = [
     "Code",
     "ConfigEdit",
     "ConfigError",
+    "ConfigResult",
     "ConnectError",
     "Download",
     "FetchError",
@@ -226,13 +236,17 @@ __all__ = [
     "Role",
     "Search",
     "ServedFiles",
+    "ServerConfig",
     "Severity",
+    "Site",
     "SiteAudit",
+    "SiteResult",
     "SnippetError",
     "Source",
     "TrustStore",
     "TrustStoreError",
     "UrllibFetcher",
+    "Where",
     "WriteError",
     "apply_config_edit",
     "assess",
@@ -250,6 +264,7 @@ __all__ = [
     "find_keys",
     "inspect_material",
     "judge_capture",
+    "judge_site",
     "jupyterhub",
     "key_matches",
     "load_bytes",
@@ -266,6 +281,7 @@ __all__ = [
     "prove_files",
     "prove_pem",
     "prove_served",
+    "read_server_config",
     "render",
     "served_differs",
     "served_files",

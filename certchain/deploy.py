@@ -118,7 +118,7 @@ def chain_command(path: Path, policy: Policy | None = None) -> str:
 
 def chain_file_problem(
     path: Path, material: Material | None, *, setting: str | None = None,
-    policy: Policy | None = None,
+    policy: Policy | None = None, key_inside: bool = False,
 ) -> Finding | None:
     """
     Return why a server cannot load *path* as its certificate file, or None.
@@ -126,9 +126,10 @@ def chain_file_problem(
     A server reads PEM certificates: PKCS#7, PKCS#12 and DER are refused,
     and so are certificates with the private key among them (a server that
     takes two files wants the key apart, the certificates readable and the
-    key private).  *material*: what *path* holds; None when it is PKCS#12
-    that could not be opened without its password.  *setting*: the
-    configuration setting that names *path*, for the message.
+    key private), unless *key_inside*: the server reads the key from that
+    file too (nginx, Apache httpd, HAProxy).  *material*: what *path* holds;
+    None when it is PKCS#12 that could not be opened without its password.
+    *setting*: the configuration setting that names *path*, for the message.
     """
     formats = {c.source.format for c in material.certs} if material else {Format.PKCS12}
     path = path.absolute()
@@ -141,7 +142,7 @@ def chain_file_problem(
                 f"{subject} is in {kind.value}, but a server loads its certificate file "
                 f"only as PEM: convert it with {command}, and name that file instead.",
             )
-    if material is not None and material.keys:
+    if material is not None and material.keys and not key_inside:
         return Finding(
             Code.UNREADABLE_BY_SERVER, Severity.ERROR,
             f"{subject} holds the private key with the certificates, where the server "

@@ -1,390 +1,169 @@
 """
-Diagnose a JupyterHub configuration: its TLS files and the settings that the
-JupyterHub troubleshooting page warns about.
+Diagnose a server configuration: every TLS site it serves, and the files each names.
 
-The configuration is parsed, never executed (:mod:`certchain.jhconfig`).
-The chain named by ``c.JupyterHub.ssl_cert`` is judged by the core's own
-code, with the key named by ``c.JupyterHub.ssl_key``.  This module reads the
-files the configuration names (their content and permissions).
+``doctor`` recognises the configuration (JupyterHub, nginx, Apache httpd,
+HAProxy) from its content, reads it as its server does
+(:mod:`certchain.jupyterhubconf`, :mod:`certchain.nginxconf`,
+:mod:`certchain.apacheconf`, :mod:`certchain.haproxyconf`), runs the
+server's own check when the server is installed
+(:mod:`certchain.servercheck`), and judges each site
+(:func:`certchain.sitecheck.judge_site`).  An engine: it reads the files
+and runs the server's check, and prints nothing.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import os
 import re
-import stat
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from .deploy import chain_file_problem, encrypted_key, key_file_problem
-from .errors import CertchainError, LoadError, PasswordRequired
-from .findings import Code, Finding, Severity, by_severity
-from .jhconfig import Setting, parse_settings
-from .load import is_pkcs12, load_bytes, load_file
-from .model import Format, Material
+from .errors import ConfigError, LoadError
+from .findings import Finding, by_severity
 from .policy import Policy
-from .proof import prove_served
-from .reading import read_config, read_file
-from .results import Report
-from .served import assess_served
+from .proof import with_finding
+from .reading import read_config
+from .sitecheck import judge_site
+from .sites import SERVERS, ConfigResult, ServerConfig
 
-# What an encrypted key does to JupyterHub (configurable-http-proxy reads it).
-_JUPYTERHUB = "JupyterHub cannot ask for its password, so its proxy will not start"
+# What each server's configuration looks like: patterns, each worth a point
+# per line it matches; the file's name adds to its server's score.
+_SIGNS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "jupyterhub": (
+        re.compile(r"^\s*c\.[A-Za-z_]\w*\.[A-Za-z_]\w*\s*=", re.M),
+        re.compile(r"get_config\(\)"),
+    ),
+    "nginx": (
+        re.compile(r"^\s*(?:http|events|server|stream|location|upstream|mail)\b[^;{]*\{", re.M),
+        re.compile(r"^\s*(?:ssl_certificate(?:_key)?|server_name|listen|include|"
+                   r"worker_processes|proxy_pass|root|ssl_protocols)\s[^;]*;", re.M),
+    ),
+    "apache": (
+        re.compile(r"^\s*</?(?:VirtualHost|IfModule|Directory|Location|Files|IfDefine)\b",
+                   re.M | re.I),
+        re.compile(r"^\s*(?:ServerName|ServerAlias|SSLEngine|SSLCertificate\w*|LoadModule|"
+                   r"DocumentRoot|ServerRoot|IncludeOptional|Include|Listen)\s", re.M),
+    ),
+    "haproxy": (
+        re.compile(r"^(?:global|defaults|frontend|backend|listen)\b", re.M),
+        re.compile(r"^\s+(?:bind|mode|timeout|default_backend|use_backend|server)\s", re.M),
+    ),
+}
+_NAMES = {"jupyterhub": ("jupyterhub",), "nginx": ("nginx",), "apache": ("httpd", "apache"),
+          "haproxy": ("haproxy",)}
 
-# Spawners that start single-user servers outside the hub's host (or network
-# namespace), which then cannot reach a hub listening on loopback.
-# (Wrapping spawners such as ProfilesSpawner are not listed: what they wrap
-# decides, and it may be local.)
-_REMOTE_SPAWNERS = (
-    "docker", "swarm", "systemuser", "kube", "batch", "slurm", "torque", "pbs",
-    "lsf", "gridengine", "condor", "sshspawner", "yarn",
-)
 
-
-def doctor_config(config: Path, *, policy: Policy, password: bytes | None = None) -> Report:
+def recognise(path: Path, text: str) -> str:
     """
-    Check *config* (a ``jupyterhub_config.py``) and the TLS files it names.
-
-    The chain is judged under *policy*; without a hostname there, the host
-    of ``c.JupyterHub.bind_url`` is checked when it names one.  A file
-    JupyterHub cannot load as it is (PKCS#7, PKCS#12, DER, an encrypted key,
-    the key inside ``ssl_cert``) is an error that gives the command that
-    converts it (a ``certchain build`` command names the policy's trust
-    anchors again).  Returns a
-    :class:`~certchain.results.Report` whose findings hold the
-    configuration's findings and the chain's (``position`` indexes the chain
-    file); its chain is empty when no chain could be read.
+    Return which server's configuration *text* (read from *path*) is: one of ``SERVERS``.
 
     Raises:
-        LoadError: *config* cannot be read.
-        ConfigError: *config* is not valid Python.
+        ConfigError: it looks like none of them, or like two as much.
     """
-    data = read_config(config)  # bounded; a FIFO or a device is refused
-    if data is None:
-        raise LoadError(config, "does not exist: pass the path of jupyterhub_config.py.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LoadError(config, f"cannot be read ({exc}).") from exc
-    settings = {(s.section, s.trait): _redacted(s) for s in parse_settings(text, config)}
-    # An empty ssl_cert/ssl_key is JupyterHub's default: TLS off, not a path.
-    for trait in ("ssl_cert", "ssl_key"):
-        if getattr(settings.get(("JupyterHub", trait)), "value", None) == "":
-            del settings[("JupyterHub", trait)]
-    found: list[Finding] = []
-    found += _network_findings(settings)
-    cert_path = _path_setting(settings, "ssl_cert", config, found)
-    key_path = _path_setting(settings, "ssl_key", config, found)
-    found += _ssl_presence(settings)
-    keys: Material | None = None
-    if key_path is not None:
-        keys = _read_key(key_path, password, found)
-    report = None
-    if policy.hostname is None:
-        policy = replace(policy, hostname=_bind_host(settings, found))
-    if cert_path is not None and _readable(cert_path, "ssl_cert", found):
-        try:
-            chain_material = load_file(cert_path, password=password)
-            report = assess_served(chain_material, policy=policy, keys=keys)
-        except PasswordRequired:
-            found.append(_locked(cert_path, "ssl_cert", policy))
-        except CertchainError as exc:
-            found.append(Finding(
-                Code.FILE_UNREADABLE, Severity.ERROR,
-                f"c.JupyterHub.ssl_cert: {exc}",
-            ))
-        else:
-            problem = chain_file_problem(
-                cert_path, chain_material, setting="c.JupyterHub.ssl_cert", policy=policy
-            )
-            found += [problem] if problem is not None else []
-    # The proof below needs both files loaded, in a form a server reads
-    # (an unreadable one is already an error that says how to convert it).
-    unloadable = {Code.UNREADABLE_BY_SERVER, Code.KEY_ENCRYPTED} & {f.code for f in found}
-    loaded = report is not None and keys is not None and not unloadable
-    if report is None:
-        report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
-    report = replace(report, findings=by_severity([*found, *report.findings]), source=config)
-    if loaded and cert_path is not None and key_path is not None:
-        # The second proof: the files as the server will load them.
-        report = prove_served(report, policy, cert_path, key_path)
-    return report
-
-
-def _path_setting(
-    settings: dict[tuple[str, str], Setting], trait: str, config: Path, found: list[Finding]
-) -> Path | None:
-    setting = settings.get(("JupyterHub", trait))
-    if setting is None:
-        return None
-    if isinstance(setting.value, _KeyMaterial):
-        found.append(Finding(
-            Code.FILE_NOT_FOUND, Severity.ERROR,
-            f"c.JupyterHub.{trait} (line {setting.line}) holds {setting.source}, where "
-            "JupyterHub expects the path of a file, so its proxy will not start: write the "
-            "key to a file only JupyterHub's user can read (chmod 600), name that file, and "
-            "take the key out of the configuration (whoever can read it has the key).",
-        ))
-        return None
-    if not setting.evaluated or not isinstance(setting.value, str):
-        found.append(Finding(
-            Code.UNEVALUATED_CONFIG, Severity.WARNING,
-            f"c.JupyterHub.{trait} (line {setting.line}) is set by `{setting.source}`, which "
-            "certchain cannot read without running the file: check the path by hand, "
-            "or write it as a string.",
-        ))
-        return None
-    # os.path.expanduser, as JupyterHub's own file opening does: an unknown
-    # ~user stays as written (Path.expanduser would raise).
-    path = Path(os.path.expanduser(setting.value))
-    # JupyterHub opens a relative path from its working directory, usually
-    # the configuration's folder.
-    return path if path.is_absolute() else config.parent / path
-
-
-def _ssl_presence(settings: dict[tuple[str, str], Setting]) -> list[Finding]:
-    cert = ("JupyterHub", "ssl_cert") in settings
-    key = ("JupyterHub", "ssl_key") in settings
-    if cert and key:
-        return []
-    if not cert and not key:
-        return [Finding(
-            Code.SSL_NOT_SET, Severity.WARNING,
-            "Neither c.JupyterHub.ssl_cert nor ssl_key is set: JupyterHub serves plain "
-            "HTTP, which is right only behind a proxy that terminates TLS; otherwise "
-            "run certchain build and certchain config --write.",
-        )]
-    missing = "ssl_key" if cert else "ssl_cert"
-    return [Finding(
-        Code.SSL_NOT_SET, Severity.ERROR,
-        f"c.JupyterHub.{missing} is not set while the other one is: JupyterHub needs "
-        "both to serve HTTPS; set it (certchain config --write does both).",
-    )]
-
-
-def _readable(path: Path, trait: str, found: list[Finding]) -> bool:
-    if not path.exists():
-        found.append(Finding(
-            Code.FILE_NOT_FOUND, Severity.ERROR,
-            f"c.JupyterHub.{trait} names {path}, which does not exist: JupyterHub's "
-            "proxy will not start; fix the path.",
-        ))
-        return False
-    if not os.access(path, os.R_OK):
-        found.append(Finding(
-            Code.FILE_UNREADABLE, Severity.ERROR,
-            f"c.JupyterHub.{trait} names {path}, which this user cannot read: check "
-            "that the user running JupyterHub can.",
-        ))
-        return False
-    return True
-
-
-def _read_key(path: Path, password: bytes | None, found: list[Finding]) -> Material | None:
-    if not _readable(path, "ssl_key", found):
-        return None
-    mode = path.stat().st_mode
-    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):  # a FIFO: refused below
-        found.append(Finding(
-            Code.KEY_PERMISSIONS, Severity.WARNING,
-            f"The private key {path} is accessible to its group or others (mode "
-            f"{stat.S_IMODE(mode):04o}): run chmod 600 {path}.",
-        ))
-    try:
-        material = load_file(path, password=password)
-    except PasswordRequired:
-        found.append(_locked(path, "ssl_key"))
-        return None
-    except CertchainError as exc:
-        found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"c.JupyterHub.ssl_key: {exc}"))
-        return None
-    if material.keys:
-        key = material.keys[0]
-        problem = key_file_problem(
-            path, key.source.format, encrypted=key.encrypted, setting="c.JupyterHub.ssl_key",
-            consequence=_JUPYTERHUB,
+    scores = {server: sum(len(p.findall(text)) for p in signs) for server, signs in _SIGNS.items()}
+    for server, words in _NAMES.items():
+        if any(word in path.name.lower() for word in words):
+            scores[server] += 3
+    if path.suffix == ".py":
+        scores["jupyterhub"] += 3
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    if ranked[0][1] == 0 or ranked[0][1] == ranked[1][1]:
+        raise ConfigError(
+            f"{path}: certchain cannot tell which server this configuration is for: "
+            f"name it with --type ({'|'.join(SERVERS)})."
         )
-        found += [problem] if problem is not None else []
-    if not material.keys:
-        found.append(Finding(
-            Code.FILE_UNREADABLE, Severity.ERROR,
-            f"c.JupyterHub.ssl_key names {path}, which holds no private key.",
-        ))
-        return None
-    return material
+    return ranked[0][0]
 
 
-def _locked(path: Path, trait: str, policy: Policy | None = None) -> Finding:
-    """A file that needs a password to be read: PKCS#12, or an encrypted key."""
-    try:
-        pkcs12 = is_pkcs12(read_file(path))
-    except LoadError:
-        pkcs12 = False
-    if not pkcs12:
-        return encrypted_key(path, consequence=_JUPYTERHUB)
-    setting = f"c.JupyterHub.{trait}"
-    problem = (
-        chain_file_problem(path, None, setting=setting, policy=policy) if trait == "ssl_cert"
-        else key_file_problem(path, Format.PKCS12, setting=setting)
-    )
-    assert problem is not None  # PKCS#12 is always refused
-    return problem
-
-
-def _network_findings(settings: dict[tuple[str, str], Setting]) -> list[Finding]:
-    found = []
-    ip = settings.get(("JupyterHub", "ip"))
-    if ip is not None and ip.value == "*":
-        found.append(Finding(
-            Code.IP_WILDCARD, Severity.WARNING,
-            f"c.JupyterHub.ip = '*' (line {ip.line}): the proxy may fail to start with "
-            "it; use '' or '0.0.0.0' to listen on all interfaces.",
-        ))
-    spawner = settings.get(("JupyterHub", "spawner_class"))
-    remote = (
-        spawner is not None
-        and any(word in spawner.source.lower() for word in _REMOTE_SPAWNERS)
-    )
-    reachable = _hub_reachable(settings) if remote else True
-    if reachable is None and spawner is not None:
-        found.append(_unevaluated(settings, ("hub_bind_url", "hub_ip"), (
-            f"the spawner ({spawner.source}) runs servers elsewhere, so the hub must "
-            "listen on an address they can reach"
-        )))
-    if reachable is False and spawner is not None:
-        hub_ip = settings.get(("JupyterHub", "hub_ip"))
-        where = (
-            f"c.JupyterHub.hub_ip = {hub_ip.source}" if hub_ip else "hub_ip is left at 127.0.0.1"
-        )
-        found.append(Finding(
-            Code.HUB_IP_UNREACHABLE, Severity.WARNING,
-            f"{where}, but the spawner ({spawner.source}, line {spawner.line}) runs "
-            "servers elsewhere, which cannot reach a hub on loopback (the page's \"no "
-            "authorization request\" cause): set c.JupyterHub.hub_ip = '0.0.0.0' and "
-            "c.JupyterHub.hub_connect_ip to an address they can reach.",
-        ))
-    return found
-
-
-def _hub_reachable(settings: dict[tuple[str, str], Setting]) -> bool | None:
+def read_server_config(
+    path: Path, *, server: str | None = None, hostname: str | None = None
+) -> ServerConfig:
     """
-    Whether the hub listens beyond loopback (None: not known without running).
+    Read *path* as *server*'s configuration (None: recognised from its content).
 
-    Only where the hub *listens* counts (hub_bind_url, else hub_ip):
-    hub_connect_ip tells servers where to connect, but a hub bound to
-    127.0.0.1 is not reachable there.
+    *hostname*: the name to check JupyterHub's certificate for, instead of
+    its ``bind_url``'s host.
+
+    Raises:
+        LoadError: *path* cannot be read.
+        ConfigError: it cannot be parsed, or its server cannot be told.
     """
-    bind = settings.get(("JupyterHub", "hub_bind_url"))
-    if bind is not None:
-        if not bind.evaluated:
-            return None
-        host = _url_host(str(bind.value))
-        return host is None or not _loopback(host)
-    hub_ip = settings.get(("JupyterHub", "hub_ip"))
-    if hub_ip is None:
-        return False  # JupyterHub's default hub_ip is 127.0.0.1
-    if not hub_ip.evaluated:
-        return None
-    # '' means all interfaces for JupyterHub, like '0.0.0.0'.
-    return not _loopback(str(hub_ip.value))
+    if server is None:
+        data = read_config(path)  # bounded; a FIFO or a device is refused
+        if data is None:
+            raise LoadError(path, "does not exist: pass the path of a server configuration.")
+        server = recognise(path, data.decode("utf-8", "replace"))
+    if server == "jupyterhub":
+        from .jupyterhubconf import read_jupyterhub
+
+        return read_jupyterhub(path, hostname=hostname)
+    if server == "nginx":
+        from .nginxconf import read_nginx
+
+        return read_nginx(path)
+    if server == "apache":
+        from .apacheconf import read_apache
+
+        return read_apache(path)
+    if server == "haproxy":
+        from .haproxyconf import read_haproxy
+
+        return read_haproxy(path)
+    raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
 
 
-def _unevaluated(
-    settings: dict[tuple[str, str], Setting], traits: tuple[str, ...], why: str
-) -> Finding:
-    setting = next(settings[("JupyterHub", t)] for t in traits if ("JupyterHub", t) in settings)
-    return Finding(
-        Code.UNEVALUATED_CONFIG, Severity.WARNING,
-        f"c.JupyterHub.{setting.trait} (line {setting.line}) is set by `{setting.source}`, "
-        f"which certchain cannot read without running the file, and {why}: check it by hand.",
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _url_host(url: str) -> str | None:
-    """The host of *url*, or None when it names none or cannot be parsed ('http://[::1')."""
-    try:
-        return urlsplit(url).hostname
-    except ValueError:
-        return None
-
-
-def _bind_host(settings: dict[tuple[str, str], Setting], found: list[Finding]) -> str | None:
-    """The public host name of ``c.JupyterHub.bind_url``, when it names one."""
-    bind = settings.get(("JupyterHub", "bind_url"))
-    if bind is None:
-        return None
-    if not bind.evaluated or not isinstance(bind.value, str):
-        found.append(_unevaluated(settings, ("bind_url",), (
-            "the host name to check the certificate for comes from it (or name the host)"
-        )))
-        return None
-    host = _url_host(bind.value)
-    if not host or host in ("0.0.0.0", "::", "*") or _loopback(host):
-        return None
-    return host
-
-
-# ------------------------------------------------------------- key material
-
-
-class _KeyMaterial:
-    """The value of a setting that holds a private key: never shown."""
-
-    def __str__(self) -> str:
-        return "(not shown)"
-
-
-_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_NOT_SHOWN = "a private key (inline PEM), not shown"
-
-
-def _redacted(setting: Setting) -> Setting:
+def doctor_config(
+    path: Path | None, *, policy: Policy, password: bytes | None = None,
+    server: str | None = None, from_server: bool = False, server_check: bool = True,
+) -> ConfigResult:
     """
-    *setting*, or a copy whose text and value are withheld when it holds key material.
+    Check the configuration *path* and every TLS site it serves.
 
-    Key material: an inline PEM private key block anywhere in the expression,
-    or a string or bytes value that loads as a private key (PEM, DER, or DER
-    in base64).  Every message that quotes the setting then says
-    "a private key (...), not shown" instead of printing the key.
+    Args:
+        path: the configuration file (``jupyterhub_config.py``, ``nginx.conf``,
+            ``httpd.conf``/``apache2.conf``, ``haproxy.cfg``, or a file of
+            sites they include); None with *from_server*: nginx's own.
+        policy: how to judge each chain; its hostname, when set, must be
+            covered by every site (JupyterHub: instead of ``bind_url``'s host).
+        password: of encrypted keys and PKCS#12 files.
+        server: one of ``SERVERS``; None recognises it from the content.
+        from_server: read what ``nginx -T`` prints instead of the files.
+        server_check: run the server's own check when it is installed.
+
+    Returns:
+        A :class:`~certchain.sites.ConfigResult`: one
+        :class:`~certchain.sites.SiteResult` per site (its report as
+        ``verify``'s, with the site's findings), and the configuration's own
+        findings.
+
+    Raises:
+        LoadError: *path* cannot be read.
+        ConfigError: the configuration cannot be parsed, includes itself, names
+            an include that cannot be read, or its server refuses it.
     """
-    value = setting.value
-    data = value.encode("utf-8", "replace") if isinstance(value, str) else value
-    if _PEM_PRIVATE_KEY.search(setting.source) or (
-        isinstance(data, bytes) and _PEM_PRIVATE_KEY.search(data.decode("latin-1"))
-    ):
-        return replace(setting, source=_NOT_SHOWN, value=_KeyMaterial())
-    if isinstance(data, bytes) and (_loads_as_key(data) or _loads_as_key(_unbase64(data))):
-        return replace(setting, source="a private key, not shown", value=_KeyMaterial())
-    return setting
+    if from_server:
+        if server not in (None, "nginx"):
+            raise ConfigError(f"only nginx prints the configuration it reads (nginx -T), "
+                              f"not {server}: give the configuration file instead.")
+        from .nginxconf import read_nginx
+        from .servercheck import nginx_dump
 
+        config = read_nginx(path or Path("nginx.conf"), dump=nginx_dump(path))
+    else:
+        if path is None:
+            raise ValueError("path is required without from_server")
+        config = read_server_config(path, server=server, hostname=policy.hostname)
+    per_site: dict[int, Finding] = {}
+    general: list[Finding] = []
+    if server_check and not from_server:  # nginx -T has checked it already
+        from .servercheck import judge_run, run_check
 
-def _loads_as_key(data: bytes) -> bool:
-    if not data:
-        return False
-    try:
-        material = load_bytes(data, keep_locked=True)
-    except PasswordRequired:
-        return True  # a PKCS#12 file that needs its password: a key container
-    except CertchainError:
-        return False
-    return bool(material.keys or material.locked)
-
-
-def _unbase64(data: bytes) -> bytes:
-    try:
-        return base64.b64decode(b"".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return b""
+        run = run_check(config)
+        if run is not None:
+            per_site, general = judge_run(config, run)
+    results = []
+    for index, site in enumerate(config.sites):
+        result = judge_site(site, policy=policy, password=password)
+        if index in per_site:
+            result = replace(result, report=with_finding(result.report, per_site[index]))
+        results.append(result)
+    return ConfigResult(config, tuple(results), by_severity([*config.findings, *general]))

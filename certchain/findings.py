@@ -127,6 +127,9 @@ class Code(enum.Enum):
     # connect --compare: the live server does not serve the chain of the local
     # file (another leaf, an intermediate missing or extra, another order).
     SERVED_DIFFERS = "served-differs"
+    # doctor: the configuration uses a directive its server deprecates (Apache
+    # httpd's SSLCertificateChainFile, since 2.4.8).
+    DEPRECATED_DIRECTIVE = "deprecated-directive"
 
 
 class Remedy(enum.Enum):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputTooLarge, LoadError, TooManyItems
+from .errors import ConfigError, InputTooLarge, LoadError, TooManyItems
 
 #: The most bytes read from one file: a certificate is a few KiB, a whole CA
 #: bundle under 1 MiB, a PKCS#12 file with a long chain tens of KiB.
@@ -134,6 +134,35 @@ def read_config(path: Path) -> bytes | None:
     if max_bytes() < MAX_CONFIG_SIZE:
         return _read(path, max_bytes(), _too_large)
     return _read(path, MAX_CONFIG_SIZE, _config_too_large)
+
+
+def read_config_part(path: Path, named_by: str | None, *, refusal: str, main: str) -> bytes:
+    """
+    Return a server configuration file: the main one, or one another names (an include).
+
+    *named_by*: what names *path* (``FILE:LINE: include``), None for the main
+    file; *refusal*: what the server does with a missing or unreadable part
+    (``nginx refuses the configuration``); *main*: the file to pass instead
+    of a missing main one (``nginx.conf``).
+
+    Raises:
+        LoadError: the main file is missing or cannot be read.
+        ConfigError: a part another file names is missing or cannot be read
+            (the message names the file and line that name it).
+    """
+    try:
+        data = read_config(path)  # a FIFO, a device, a huge file: refused unread
+    except LoadError as exc:
+        if named_by is None:
+            raise
+        raise ConfigError(
+            f"{named_by} names {path}, which {exc.reason.rstrip('.')}: {refusal}."
+        ) from exc
+    if data is None:
+        if named_by is None:
+            raise LoadError(path, f"does not exist: pass the path of {main}.")
+        raise ConfigError(f"{named_by} names {path}, which does not exist: {refusal}.")
+    return data
 
 
 def _too_large(path: Path, cap: int) -> LoadError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .findings import Finding
+from .findings import Finding, Severity
 from .results import Report
 
 #: A site read from a certbot lineage (``live/NAME``), and from a folder of
@@ -45,10 +45,12 @@ class Site:
     One TLS site of a configuration: its certificate files and the names it serves.
 
     ``name`` is how reports name the site: the first server name of an nginx
-    ``server`` block or an Apache ``<VirtualHost>``, ``frontend/bind`` for
-    HAProxy, the hub for JupyterHub; ``names`` every host name the site
-    answers to (``server_name``, ``ServerName`` and ``ServerAlias``, a
-    crt-list's SNI filters), each to be covered by the leaf.
+    ``server`` block or an Apache ``<VirtualHost>`` (else where it listens),
+    ``frontend NAME: FILE`` (or its first SNI filter) for HAProxy, the
+    ``bind_url`` host (else ``JupyterHub``) for JupyterHub; ``names`` every
+    host name the site answers to (``server_name``, ``ServerName`` and
+    ``ServerAlias``, a crt-list's SNI filters, ``bind_url``'s host), each to
+    be covered by the leaf.
     """
 
     server: str  # one of SERVERS
@@ -60,6 +62,18 @@ class Site:
     where: Where | None = None  # where the certificate file is named
     user: str | None = None  # the user the server reads its files as, when known
     findings: tuple[Finding, ...] = ()  # what reading the configuration found
+    # How the configuration names the certificate file, for messages
+    # ("ssl_certificate", "SSLCertificateFile", "crt", "c.JupyterHub.ssl_cert").
+    directive: str = ""
+    key_where: Where | None = None  # where the key file is named
+    extra_where: Where | None = None  # where the chain file is named
+    names_where: Where | None = None  # where the names are given (server_name, ServerName)
+    # A file of passwords for an encrypted key, one a line, tried in turn as
+    # the server tries them (nginx's ssl_password_file).
+    passwords: Path | None = None
+    # The key file is read only when the certificate file holds no key
+    # (HAProxy's FILE.key beside FILE).
+    key_if_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +85,9 @@ class ServerConfig:
     sites: tuple[Site, ...]
     files: tuple[Path, ...] = ()  # every file read: the configuration and its includes
     findings: tuple[Finding, ...] = ()  # about the configuration as a whole
+    # The file is the server's whole configuration, which the server's own
+    # check can test (not a file of virtual hosts that the main one includes).
+    whole: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +101,19 @@ class SiteResult:
     def ok(self) -> bool:
         """No finding is an error."""
         return self.report.ok
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigResult:
+    """What ``doctor`` found in one configuration: every site's verdict, and its own findings."""
+
+    config: ServerConfig
+    sites: tuple[SiteResult, ...]
+    findings: tuple[Finding, ...] = ()  # about the configuration as a whole (errors first)
+
+    @property
+    def ok(self) -> bool:
+        """No finding, of a site or of the configuration, is an error."""
+        return all(s.ok for s in self.sites) and not any(
+            f.severity is Severity.ERROR for f in self.findings
+        )

@@ -1,4 +1,4 @@
-"""Shared fixtures: the test PKI, the pinned time, the CLI runner, testdata()."""
+"""Shared fixtures: the test PKI, the pinned time, the CLI runner, testdata(), real servers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pki import PKI, T0, Hierarchy, hierarchy
+from serverkit import Servers, require_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,3 +86,21 @@ def installed_script() -> str:
     found = shutil.which("certchain")
     assert found is not None, "the certchain console script is not installed"
     return found
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    """Start servers under ``tmp_path/run``; every one is stopped at teardown, even on failure."""
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    pool = Servers(workdir)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+@pytest.fixture(scope="module")
+def openssl() -> str:
+    """The openssl program, to read the chain a server sends."""
+    return require_binary("openssl")

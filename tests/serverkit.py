@@ -35,6 +35,31 @@ IO_TIMEOUT = 10.0  # seconds for one handshake, one request, one command
 START_ATTEMPTS = 3  # a free port can be taken between choosing and binding it
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")  # not on every user's PATH
 
+#: HAProxy's global and defaults sections for a test: logs on stderr, short timeouts.
+HAPROXY_HEAD = """\
+global
+    log stderr format raw local0 info
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+"""
+
+
+
+def nginx_paths(run: Path) -> str:
+    """The lines of an ``http`` block that keep nginx's logs and temporary files in *run*."""
+    return "".join(
+        f'    {name} "{run}/{folder}";\n' for name, folder in [
+            ("access_log", "access.log"), ("client_body_temp_path", "client_body"),
+            ("proxy_temp_path", "proxy"), ("fastcgi_temp_path", "fastcgi"),
+            ("uwsgi_temp_path", "uwsgi"), ("scgi_temp_path", "scgi"),
+        ]
+    )
+
+
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 _PORT_TAKEN = "address already in use"
 

@@ -38,7 +38,8 @@ from certchain.model import fingerprint
 
 PACKAGE = Path(certchain.__file__).parent
 ENGINES = {"build", "verify", "doctor"}
-CORE = {"assessment", "served"}
+# sitecheck judges one site of a configuration with served's judgement.
+CORE = {"assessment", "served", "sitecheck"}
 
 
 def imports_of(module: str) -> set[str]:
@@ -86,10 +87,11 @@ class TestLayout:
         for engine in ENGINES:
             assert imports_of(engine) & CORE, engine
             assert "graph" not in imports_of(engine), engine
+        assert "served" in imports_of("sitecheck")
 
     def test_presentation_imports_data_not_engines(self) -> None:
-        """report.py and results.py import no engine and no core module."""
-        for module in ("report", "results"):
+        """report.py, sitereport.py and results.py import no engine and no core module."""
+        for module in ("report", "sitereport", "results", "sites"):
             assert imports_of(module) & (ENGINES | CORE) == set(), module
 
     def test_only_the_cli_imports_click(self) -> None:
@@ -119,7 +121,7 @@ class TestPolicy:
         verified = verify_chain(loaded(chain3.leaf, chain3.intermediate), policy=policy)
         (tmp_path / "hub.crt").write_bytes(chain3.leaf.pem + chain3.intermediate.pem)
         (tmp_path / "jupyterhub_config.py").write_text("c.JupyterHub.ssl_cert = 'hub.crt'\n")
-        doctored = certchain.doctor_config(tmp_path / "jupyterhub_config.py", policy=policy)
+        doctored = certchain.doctor_config(tmp_path / "jupyterhub_config.py", policy=policy).sites[0].report
 
         for result in (built, verified, doctored):
             assert Code.HOSTNAME_MISMATCH in {f.code for f in result.findings}

@@ -32,6 +32,8 @@ from certchain.snippets import ServedFiles, render
 
 PASSWORD = "correct-horse-7731"
 JSON_KEYS = {"file", "ok", "chain", "findings", "valid_until"}
+# doctor's objects add the site: its server, name, names, where, and files.
+DOCTOR_JSON_KEYS = JSON_KEYS | {"server", "site", "names", "where", "chain_file", "key_file"}
 
 AWKWARD_FOLDERS = [
     "my hub",
@@ -996,7 +998,7 @@ class TestDoctorCli:
         assert_one_error_line(result, "jupyterhub_config.py")
 
     def test_json(self, runner: CliRunner, d: Deployed) -> None:
-        """--json prints one object with verify's keys; file is the argument as given."""
+        """--json prints one object with verify's keys and the site's; file is as given."""
         conf = self.write_config(d)
 
         result = doctor(runner, d, conf, "--json")
@@ -1004,8 +1006,9 @@ class TestDoctorCli:
         assert result.exit_code == ExitCode.OK, result.output
         assert 1 == len(result.stdout.splitlines())
         data = json.loads(result.stdout)
-        assert JSON_KEYS == set(data)
+        assert DOCTOR_JSON_KEYS == set(data)
         assert str(conf) == data["file"]
+        assert ("jupyterhub", str(d.chain)) == (data["server"], data["chain_file"])
         assert data["ok"] is True
         assert ["leaf", "intermediate"] == [c["role"] for c in data["chain"]]
         assert [] == data["findings"]

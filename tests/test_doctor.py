@@ -58,7 +58,8 @@ class Hub:
         """Write *text* as the configuration and check it, trusting only this hub's root."""
         policy.setdefault("store", store_from_paths([self.root]))
         policy.setdefault("at", T0)
-        return doctor_config(self.config(text), policy=Policy(**policy), password=password)
+        result = doctor_config(self.config(text), policy=Policy(**policy), password=password)
+        return result.sites[0].report
 
 
 def make_hub(folder: Path, hier: Hierarchy) -> Hub:

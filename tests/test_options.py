@@ -187,6 +187,6 @@ class TestDeepConfig:
         config = tmp_path / "jupyterhub_config.py"
         config.write_text("c.JupyterHub.ssl_cert = " + "-" * 1000 + "1\n")
 
-        report = doctor_config(config, policy=Policy(store=certifi_store(), at=T0))
+        report = doctor_config(config, policy=Policy(store=certifi_store(), at=T0)).sites[0].report
 
         assert Code.UNEVALUATED_CONFIG in {f.code for f in report.findings}

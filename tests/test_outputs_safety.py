@@ -510,7 +510,7 @@ class TestKeyMaterialIsNotPrinted:
         config = jh_config(tmp_path, KEY_SETTINGS["inline PEM"](inline_key) + "\n")
         policy = Policy(store=TrustStore((), "none"), at=T0)
 
-        report = doctor_config(config, policy=policy)
+        report = doctor_config(config, policy=policy).sites[0].report
 
         assert all(body(inline_key) not in f.message for f in report.findings)
         (inline,) = [f for f in report.findings if "not shown" in f.message]

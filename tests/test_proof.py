@@ -475,7 +475,7 @@ class TestDoctorLibrary:
         """doctor_config shakes hands with the files it names, and adds nothing when they work."""
         config = _hub(tmp_path, pems(chain3.leaf, chain3.intermediate), chain3.leaf.key_pem)
 
-        report = doctor_config(config, policy=policy_for(chain3.root))
+        report = doctor_config(config, policy=policy_for(chain3.root)).sites[0].report
 
         assert report.ok
         assert handshakes == [None]
@@ -486,7 +486,7 @@ class TestDoctorLibrary:
         """A PKCS#7 ssl_cert is refused once, by certchain's rule; the proof is not repeated."""
         config = _hub(tmp_path, files["p7b"].read_bytes(), chain3.leaf.key_pem)
 
-        report = doctor_config(config, policy=policy_for(chain3.root))
+        report = doctor_config(config, policy=policy_for(chain3.root)).sites[0].report
 
         codes = [f.code for f in report.findings if f.severity is Severity.ERROR]
         assert Code.UNREADABLE_BY_SERVER in codes

@@ -274,7 +274,7 @@ class TestRegularFilesOnly:
         policy = Policy(store=certifi_store(), at=T0)
 
         with deadline():
-            report = doctor_config(config, policy=policy)
+            report = doctor_config(config, policy=policy).sites[0].report
 
         assert Code.FILE_UNREADABLE in {f.code for f in report.findings}
 

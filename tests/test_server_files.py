@@ -543,7 +543,7 @@ class TestDoctorLibrary:
         key.write_bytes(two_level.leaf.key_pem)
         key.chmod(0o600)
 
-        report = doctor_config(write_config(site.folder, der, key), policy=policy(root))
+        report = doctor_config(write_config(site.folder, der, key), policy=policy(root)).sites[0].report
 
         (found,) = [f for f in report.findings if f.code is Code.UNREADABLE_BY_SERVER]
         assert Severity.ERROR is found.severity
@@ -557,7 +557,7 @@ class TestDoctorLibrary:
         enc.chmod(0o600)
 
         report = doctor_config(write_config(site.folder, site.chained, enc),
-                               policy=policy(site.root))
+                               policy=policy(site.root)).sites[0].report
 
         (found,) = [f for f in report.findings if f.code is Code.KEY_ENCRYPTED]
         assert "JupyterHub cannot ask for its password" in found.message

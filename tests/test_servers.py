@@ -21,7 +21,6 @@ import json
 import os
 import pwd
 import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -31,12 +30,14 @@ from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import T0_ISO, Hierarchy, key_pem
 from serverkit import (
+    HAPROXY_HEAD,
     HOSTNAME,
     LOOPBACK,
     Launch,
     Servers,
     drop_certificate,
     https_get,
+    nginx_paths,
     pem_certificates,
     require_binary,
     require_file,
@@ -53,24 +54,6 @@ AWKWARD = {
     "backslash": "back\\slash\\new\\tab tls",
 }
 UNABLE_TO_GET_ISSUER_LOCALLY = 20  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Servers]:
-    """Start servers under ``tmp_path/run``; every one is stopped at teardown, even on failure."""
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    pool = Servers(workdir)
-    try:
-        yield pool
-    finally:
-        pool.stop_all()
-
-
-@pytest.fixture(scope="module")
-def openssl() -> str:
-    """The openssl program, to read the chain a server sends."""
-    return require_binary("openssl")
 
 
 # ---------------------------------------------------------------- certchain
@@ -149,13 +132,7 @@ pid "{run}/nginx.pid";
 error_log stderr info;
 events {{ worker_connections 64; }}
 http {{
-    access_log "{run}/access.log";
-    client_body_temp_path "{run}/client_body";
-    proxy_temp_path "{run}/proxy";
-    fastcgi_temp_path "{run}/fastcgi";
-    uwsgi_temp_path "{run}/uwsgi";
-    scgi_temp_path "{run}/scgi";
-    server {{
+{nginx_paths(run)}    server {{
         listen {LOOPBACK}:{port} ssl;
         server_name {HOSTNAME};
 {snippet}
@@ -232,15 +209,7 @@ class HAProxy:
         assert snippet.count("bind :443 ssl crt ") == 1, snippet
         snippet = snippet.replace("bind :443 ", f"bind {LOOPBACK}:{port} ")
         conf = run / "haproxy.cfg"
-        conf.write_text(f"""\
-global
-    log stderr format raw local0 info
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
+        conf.write_text(HAPROXY_HEAD + f"""\
 frontend hub
 {snippet}
     http-request return status 200 content-type text/plain string ok

@@ -24,10 +24,11 @@ from ..report import (
     finding_lines,
     links_lines,
     paint,
-    verify_dict,
     verify_text,
 )
 from ..served import assess_served
+from ..sitereport import doctor_dicts, doctor_text, site_label
+from ..sites import SERVERS
 from ..snippets import render
 from ..write import linked, plan_output, secret_files, write_outputs
 from .codes import ExitCode
@@ -149,42 +150,61 @@ def config(
 
 @click.command(
     epilog=EXIT_CODES_HELP.replace("the chain is good", "no finding is an error"),
-    short_help="Check a jupyterhub_config.py and the TLS files it names.",
+    short_help="Check a server configuration and the TLS files of every site.",
 )
 @click.argument("config_file", metavar="[CONFIG]", required=False,
-                default="jupyterhub_config.py", type=click.Path(path_type=Path))
+                type=click.Path(path_type=Path))
+@click.option("--type", "server", type=click.Choice(SERVERS),
+              help="Which server CONFIG is for (default: recognised from its content).")
+@click.option("--from-server", is_flag=True,
+              help="Read what `nginx -T` prints (nginx's own reading of CONFIG, or of its "
+                   "default configuration) instead of the files.")
 @PASSWORD_FILE
 @input_limits
 @judging_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per site (and one for the configuration's own "
+                   "findings).")
 @QUIET_OPTION
 def doctor(
-    config_file: Path, password_file: Path | None, judging: Judging, as_json: bool, quiet: bool,
+    config_file: Path | None, server: str | None, from_server: bool,
+    password_file: Path | None, judging: Judging, as_json: bool, quiet: bool,
 ) -> None:
     """
-    Check a JupyterHub configuration (default: ./jupyterhub_config.py).
+    Check a server configuration (default: ./jupyterhub_config.py) and its TLS sites.
 
-    Reads the file without running it, then checks the TLS files it names
-    (as verify does, with the key) and the settings the JupyterHub
-    troubleshooting page warns about.  Without --hostname, the chain is
-    checked for the host of c.JupyterHub.bind_url when it names one.
+    Reads a JupyterHub, nginx, Apache httpd or HAProxy configuration as its
+    server does (includes followed; jupyterhub_config.py parsed, never run),
+    runs the server's own check when it is installed, and checks every TLS
+    site: its chain and key (as verify does), that its certificate covers
+    every name the site serves, and that its key is private.  With
+    --hostname, every site must cover that name too (JupyterHub: instead of
+    c.JupyterHub.bind_url's host).
     """
+    if from_server and server not in (None, "nginx"):
+        raise click.UsageError("--from-server reads nginx -T: it goes with --type nginx only.")
+    if config_file is None and not from_server:
+        config_file = Path("jupyterhub_config.py")
+    label = str(config_file) if config_file is not None else "nginx -T"
     with user_errors(AUDIT_HINTS):
         policy = judging.policy()
-        report = with_password(password_file, lambda pw: doctor_config(
-            config_file, policy=policy, password=pw
+        result = with_password(password_file, lambda pw: doctor_config(
+            config_file, policy=policy, password=pw, server=server, from_server=from_server,
         ))
     if as_json:
-        click.echo(json.dumps(verify_dict(report, str(config_file), AUDIT_HINTS)))
+        for doc in doctor_dicts(result, label, AUDIT_HINTS):
+            click.echo(json.dumps(doc))
     elif quiet:
-        echo_errors(report.findings, str(config_file), AUDIT_HINTS)
+        for site in result.sites:
+            echo_errors(site.report.findings, site_label(site, label), AUDIT_HINTS)
+        echo_errors(result.findings, label, AUDIT_HINTS)
     else:
         style = style_for()
-        click.echo(verify_text(
-            report, str(config_file), judging.at, colour=style.colour, hints=AUDIT_HINTS,
+        click.echo(doctor_text(
+            result, label, judging.at, colour=style.colour, hints=AUDIT_HINTS,
             width=style.width,
         ))
-    if not report.ok:
+    if not result.ok:
         sys.exit(ExitCode.CHAIN_PROBLEM)
 
 
