@@ -8,10 +8,10 @@ Three steps, each a call of its own so that a front end can count progress:
    sites of each server configuration, of each certbot lineage, of each
    folder of certificate files (:mod:`certchain.certdirs`).  An input that
    cannot be looked at is set aside with its error; the others go on.
-2. :func:`judge_sites` judges the sites on every core
-   (:func:`certchain.batch.map_ordered`), each certificate file once
-   however many sites name it, and yields a :class:`SiteAudit` per site, in
-   order: plain values, so that they cross from the workers.
+2. :func:`judge_sites` judges each site as ``doctor`` does
+   (:func:`certchain.sitecheck.judge_site`) on every core
+   (:func:`certchain.batch.map_ordered`), and yields a :class:`SiteAudit`
+   per site, in order: plain values, so that they cross from the workers.
 3. :func:`audit_host` does both and returns an :class:`AuditResult`.
 
 ``--fail-on`` (monitoring): findings of the given codes, or every warning,
@@ -21,35 +21,32 @@ count as errors everywhere (verdict, exit code, metrics).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from . import batch
 from .certdirs import folder_sites, lineage_site
 from .discovery import Found, discover, given
-from .errors import CertchainError, ConfigError, LoadError, PasswordRequired
+from .doctor import read_server_config
+from .errors import CertchainError, LoadError
 from .findings import Code, Finding, Severity, by_severity
-from .load import load_file
-from .model import Material
 from .policy import Policy
-from .results import Report
-from .served import assess_served
+from .proof import with_finding
+from .servercheck import judge_run, run_check
+from .sitecheck import judge_site
 from .sites import CERTBOT, FILES, Site, SiteResult
 
 #: What ``--fail-on`` accepts: a finding code, or ``warning`` for every warning.
 FailOn = frozenset[Code | Severity]
 
 
-@dataclass(frozen=True, slots=True)
-class SiteAudit:
-    """The verdict on one site, as plain values (it crosses from a worker process)."""
+class _Verdict:
+    """What a list of findings says: an error, a warning, the first error."""
 
-    site: Site
-    findings: tuple[Finding, ...]  # errors first; the site's own and its chain's
-    leaf_not_after: datetime | None  # the leaf's notAfter; None: no certificate was read
-    first_expiry: datetime | None  # the earliest notAfter on the path clients build
+    __slots__ = ()
+    findings: tuple[Finding, ...]
 
     @property
     def ok(self) -> bool:
@@ -68,6 +65,25 @@ class SiteAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteAudit(_Verdict):
+    """The verdict on one site, as plain values (it crosses from a worker process)."""
+
+    site: Site
+    findings: tuple[Finding, ...]  # errors first; the site's own and its chain's
+    leaf_not_after: datetime | None  # the leaf's notAfter; None: no certificate was read
+    first_expiry: datetime | None  # the earliest notAfter on the path clients build
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigAudit(_Verdict):
+    """A server configuration's findings about itself, not about one site (``doctor``'s)."""
+
+    server: str
+    path: Path
+    findings: tuple[Finding, ...]  # errors first
+
+
+@dataclass(frozen=True, slots=True)
 class Unreadable:
     """An input that could not be looked at (a configuration its server rejects, ...)."""
 
@@ -80,26 +96,40 @@ class Inventory:
     """What :func:`find_sites` found: the sites to judge, and the inputs set aside."""
 
     sites: tuple[Site, ...]
+    configs: tuple[ConfigAudit, ...] = ()  # those with findings of their own
     unreadable: tuple[Unreadable, ...] = ()
+    # What a server's own check refused of a site's files (server-refuses), by site.
+    refused: Mapping[Site, Finding] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
-    """Every site of a host, judged at *at*; the inputs that could not be read."""
+    """Every site of a host, judged at *at*; the configurations' own findings; the inputs
+    that could not be read."""
 
     at: datetime
     sites: tuple[SiteAudit, ...]
+    configs: tuple[ConfigAudit, ...] = ()
     unreadable: tuple[Unreadable, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """Every input was read, and no site has an error."""
-        return not self.unreadable and all(s.ok for s in self.sites)
+        """Every input was read, and no site or configuration has an error."""
+        return not self.unreadable and all(s.ok for s in (*self.sites, *self.configs))
 
 
-def find_sites(paths: Sequence[Path] = (), *, root: Path = Path("/")) -> Inventory:
+def find_sites(
+    paths: Sequence[Path] = (), *, root: Path = Path("/"), hostname: str | None = None,
+    server_check: bool = True, fail_on: FailOn = frozenset(),
+) -> Inventory:
     """
     Return the sites of *paths*, or of the usual locations under *root* when none is given.
+
+    Each configuration is read as ``doctor`` reads it, its server's own check
+    run when the server is installed (*server_check*): what the server
+    refuses of a site's files is that site's ``server-refuses`` finding;
+    a configuration it refuses as a whole is unreadable.  *hostname*:
+    JupyterHub's name to check (else its ``bind_url``'s host).
 
     A certificate file is judged once: a certbot lineage or a file of a
     folder whose chain a server configuration already names is left to
@@ -107,12 +137,19 @@ def find_sites(paths: Sequence[Path] = (), *, root: Path = Path("/")) -> Invento
     given twice) is kept once.
     """
     sites: list[Site] = []
+    configs: list[ConfigAudit] = []
     unreadable: list[Unreadable] = []
+    refused: dict[Site, Finding] = {}
     for found in given(tuple(paths)) if paths else discover(root):
         try:
-            sites.extend(_read(found))
+            read, config, refusals = _read(found, hostname, server_check)
         except CertchainError as exc:
             unreadable.append(Unreadable(found, exc))
+            continue
+        sites.extend(read)
+        refused.update(refusals)
+        if config is not None and config.findings:
+            configs.append(replace(config, findings=_promoted(config.findings, fail_on)))
     configured = {_identity(s.chain) for s in sites if s.server not in (CERTBOT, FILES)}
     kept: list[Site] = []
     seen: set[tuple[object, ...]] = set()
@@ -123,64 +160,68 @@ def find_sites(paths: Sequence[Path] = (), *, root: Path = Path("/")) -> Invento
         if key not in seen:
             seen.add(key)
             kept.append(site)
-    return Inventory(tuple(kept), tuple(unreadable))
+    return Inventory(tuple(kept), tuple(configs), tuple(unreadable), refused)
 
 
 def judge_sites(
     sites: Sequence[Site], *, policy: Policy, password: bytes | None = None,
     fail_on: FailOn = frozenset(), workers: int | None = None,
+    refused: Mapping[Site, Finding] | None = None,
 ) -> Iterator[SiteAudit]:
     """
     Judge *sites* on up to *workers* cores (default: every one); yield one audit each, in order.
 
-    Sites that name the same files are judged together, their files once.
+    Each site is judged as ``doctor`` judges it (:func:`certchain.sitecheck.judge_site`),
+    with what its server's own check refused (*refused*, :attr:`Inventory.refused`).
     """
-    groups: dict[tuple[Path | None, ...], list[int]] = {}
-    for index, site in enumerate(sites):
-        groups.setdefault(_files(site), []).append(index)
-    batches = list(groups.values())
+    refusals = refused or {}
 
-    def work(indexes: list[int]) -> tuple[SiteAudit, ...]:
-        results = _judge_together([sites[i] for i in indexes], policy, password)
-        return tuple(_audit(result, fail_on) for result in results)
+    def work(site: Site) -> SiteAudit:
+        result = judge_site(site, policy=policy, password=password)
+        result = replace(result, report=with_finding(result.report, refusals.get(site)))
+        return _audit(result, fail_on)
 
-    done: dict[int, SiteAudit] = {}
-    following = 0
-    for indexes, audits in zip(batches, batch.map_ordered(work, batches, workers=workers)):
-        done.update(zip(indexes, audits))
-        while following in done:
-            yield done.pop(following)
-            following += 1
+    yield from batch.map_ordered(work, sites, workers=workers)
 
 
 def audit_host(
     paths: Sequence[Path] = (), *, policy: Policy, root: Path = Path("/"),
     password: bytes | None = None, fail_on: FailOn = frozenset(), workers: int | None = None,
+    server_check: bool = True,
 ) -> AuditResult:
     """
     Find every TLS site of a host (or of *paths*) and judge each under *policy*.
 
     See :func:`find_sites` and :func:`judge_sites`; *password* opens
     encrypted keys and PKCS#12 files; *fail_on* makes the findings of those
-    codes (or every warning) errors.
+    codes (or every warning) errors; *server_check*: run each server's own
+    check of its configuration, when it is installed.
     """
-    inventory = find_sites(paths, root=root)
+    inventory = find_sites(paths, root=root, hostname=policy.hostname,
+                           server_check=server_check, fail_on=fail_on)
     audits = judge_sites(inventory.sites, policy=policy, password=password, fail_on=fail_on,
-                         workers=workers)
-    return AuditResult(policy.at, tuple(audits), inventory.unreadable)
+                         workers=workers, refused=inventory.refused)
+    return AuditResult(policy.at, tuple(audits), inventory.configs, inventory.unreadable)
 
 
-def _read(found: Found) -> tuple[Site, ...]:
+def _read(
+    found: Found, hostname: str | None, server_check: bool
+) -> tuple[tuple[Site, ...], ConfigAudit | None, dict[Site, Finding]]:
     if found.server == CERTBOT:
-        return (lineage_site(found.path),)
+        return (lineage_site(found.path),), None, {}
     if found.server == FILES:
-        return folder_sites(found.path)
+        return folder_sites(found.path), None, {}
     if not found.path.exists():
         raise LoadError(found.path, "does not exist.")
-    # The readers of server configurations arrive with issue 12's first part.
-    raise ConfigError(
-        f"{found.path}: certchain cannot read {found.server or 'server'} configurations yet."
-    )
+    config = read_server_config(found.path, server=found.server, hostname=hostname)
+    per_site: dict[int, Finding] = {}
+    general: list[Finding] = []
+    run = run_check(config) if server_check else None
+    if run is not None:
+        per_site, general = judge_run(config, run)  # ConfigError: it refuses the whole
+    findings = by_severity([*config.findings, *general])
+    refused = {config.sites[index]: finding for index, finding in per_site.items()}
+    return config.sites, ConfigAudit(config.server, config.path, findings), refused
 
 
 def _identity(path: Path | None) -> Path | None:
@@ -197,71 +238,23 @@ def _files(site: Site) -> tuple[Path | None, ...]:
     return (_identity(site.chain), _identity(site.key), _identity(site.extra_chain))
 
 
-def _audit(result: SiteResult, fail_on: FailOn) -> SiteAudit:
-    report = result.report
-    findings = report.findings
-    if fail_on:
-        findings = by_severity(
-            replace(f, severity=Severity.ERROR)
-            if f.code in fail_on or (f.severity in fail_on and f.severity is Severity.WARNING)
-            else f
-            for f in findings
-        )
-    path = report.path
-    return SiteAudit(
-        site=result.site, findings=findings,
-        leaf_not_after=path[0].not_valid_after_utc if path else None,
-        first_expiry=min(c.not_valid_after_utc for c in path) if path else None,
+def _promoted(findings: tuple[Finding, ...], fail_on: FailOn) -> tuple[Finding, ...]:
+    """*findings* with those *fail_on* names (a code, or every warning) made errors."""
+    if not fail_on:
+        return findings
+    return by_severity(
+        replace(f, severity=Severity.ERROR)
+        if f.code in fail_on or (f.severity in fail_on and f.severity is Severity.WARNING)
+        else f
+        for f in findings
     )
 
 
-# ------------------------------------------------ judging (until judge_site)
-
-
-def _judge_together(
-    sites: list[Site], policy: Policy, password: bytes | None
-) -> list[SiteResult]:
-    """Judge sites that name the same files: the files once, then each site's own findings."""
-    report = _judge_files(sites[0], policy, password)
-    return [
-        SiteResult(site, replace(report, findings=by_severity([*site.findings, *report.findings])))
-        for site in sites
-    ]
-
-
-_NO_REPORT = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
-
-
-def _judge_files(site: Site, policy: Policy, password: bytes | None) -> Report:
-    """The chain and key of a site that names no host (a certbot lineage, a file)."""
-    found: list[Finding] = []
-    keys = _load(site, site.key, "key", password, found) if site.key is not None else None
-    chain = _load(site, site.chain, "certificate", password, found)
-    report = _NO_REPORT if chain is None else assess_served(chain, policy=policy, keys=keys)
-    return replace(report, findings=by_severity([*found, *report.findings]), source=site.chain)
-
-
-def _load(
-    site: Site, path: Path | None, what: str, password: bytes | None, found: list[Finding],
-) -> Material | None:
-    label = f"{site.server} site {site.name}"
-    if path is None or not path.exists():
-        dangling = f" (a symlink to {os.readlink(path)})" if path and path.is_symlink() else ""
-        found.append(Finding(
-            Code.FILE_NOT_FOUND, Severity.ERROR,
-            f"{label}: its {what} file {path}{dangling} does not exist, so no server can "
-            "load it: put the file there, or remove the site.",
-        ))
-        return None
-    try:
-        return load_file(path, password=password)
-    except PasswordRequired:
-        found.append(Finding(
-            Code.KEY_ENCRYPTED, Severity.ERROR,
-            f"{label}: {path} is encrypted, and a server cannot ask for its password: "
-            "give the password to check it, and serve an unencrypted copy (mode 600).",
-        ))
-    except CertchainError as exc:
-        found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, f"{label}: {exc}"))
-    return None
-
+def _audit(result: SiteResult, fail_on: FailOn) -> SiteAudit:
+    report = result.report
+    path = report.path
+    return SiteAudit(
+        site=result.site, findings=_promoted(report.findings, fail_on),
+        leaf_not_after=path[0].not_valid_after_utc if path else None,
+        first_expiry=min(c.not_valid_after_utc for c in path) if path else None,
+    )

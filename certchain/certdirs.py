@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .certs import is_ca
 from .errors import CertchainError, LoadError
+from .findings import Code, Finding, Severity
 from .load import load_file, sibling_key
 from .sites import CERTBOT, FILES, Site
 
@@ -33,7 +34,7 @@ def lineage_site(folder: Path) -> Site:
     """Return the site of the certbot lineage *folder* (``live/NAME``)."""
     return Site(
         server=CERTBOT, name=folder.name, chain=folder / CERTBOT_CHAIN,
-        key=folder / CERTBOT_KEY,
+        key=folder / CERTBOT_KEY, directive=f"certbot's {folder.parent.name}/{folder.name}",
     )
 
 
@@ -54,18 +55,39 @@ def folder_sites(folder: Path) -> tuple[Site, ...]:
         entries = sorted(folder.iterdir())
     except OSError as exc:
         raise LoadError(folder, f"cannot be listed ({exc.strerror or exc}).") from exc
-    return tuple(
-        Site(server=FILES, name=entry.name, chain=entry, key=sibling_key(entry))
-        for entry in entries
-        if entry.suffix.lower() in CERT_SUFFIXES and not entry.name.startswith(".")
-        and not entry.is_dir() and _served(entry)
-    )
+    sites = []
+    for entry in entries:
+        if entry.suffix.lower() not in CERT_SUFFIXES or entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            continue
+        served, key_inside = _served(entry)
+        if not served:
+            continue
+        key = sibling_key(entry)
+        note = () if key is not None or key_inside else (_no_key(entry),)
+        sites.append(Site(server=FILES, name=entry.name, chain=entry, key=key,
+                          directive="the folder", findings=note))
+    return tuple(sites)
 
 
-def _served(path: Path) -> bool:
-    """Whether *path* may be a served chain: a host certificate, or unreadable as it is."""
+def _served(path: Path) -> tuple[bool, bool]:
+    """
+    Whether *path* may be a served chain (a host certificate, or unreadable as it
+    is), and whether it holds a private key too.
+    """
     try:
         material = load_file(path, keep_locked=True)
     except CertchainError:
-        return True  # encrypted, damaged, not for this user: the judge reports it
-    return any(not is_ca(loaded.cert) for loaded in material.certs)
+        return True, True  # encrypted, damaged, not for this user: the judge reports it
+    host = any(not is_ca(loaded.cert) for loaded in material.certs)
+    return host, bool(material.keys or material.locked)
+
+
+def _no_key(path: Path) -> Finding:
+    return Finding(
+        Code.NO_KEY, Severity.WARNING,
+        f"Site {path.name}: no key file beside {path} ({path.stem}.key), so certchain "
+        f"could not check that its key matches the leaf: keep the key there to have it "
+        "checked.",
+    )

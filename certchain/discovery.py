@@ -47,7 +47,7 @@ class Found:
     """
     Something to audit: a configuration file, a certbot lineage or a folder of files.
 
-    *server*: a server of :data:`certchain.sites.CONFIGURED` for a configuration
+    *server*: a server of :data:`certchain.sites.SERVERS` for a configuration
     file, :data:`~certchain.sites.CERTBOT` (a lineage) or
     :data:`~certchain.sites.FILES` (a folder of certificate files); None for a file
     given by path whose name does not tell its server (its content will).

@@ -11,9 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .audit import AuditResult, SiteAudit
+from .audit import AuditResult, ConfigAudit, SiteAudit
 from .model import utc_iso
-from .report import Hints, escape, finding_dict, message, paint, shorten_middle, visible_len
+from .report import (
+    Hints,
+    escape,
+    finding_dict,
+    finding_lines,
+    fit_text,
+    message,
+    paint,
+    shorten_middle,
+    visible_len,
+)
 
 _HEADER = ("SERVER", "SITE", "FILE", "VERDICT", "FIRST EXPIRY", "DAYS LEFT", "FIRST ERROR")
 # On a terminal, the widest a site name and a file name are drawn (cut in the middle).
@@ -27,7 +37,7 @@ def days_left(audit: SiteAudit, at: datetime) -> int | None:
     return None if audit.first_expiry is None else (audit.first_expiry - at).days
 
 
-def verdict(audit: SiteAudit) -> str:
+def verdict(audit: SiteAudit | ConfigAudit) -> str:
     """``OK``, ``WARN`` (warnings, no error) or ``FAIL`` (an error)."""
     return "FAIL" if not audit.ok else "WARN" if audit.warned else "OK"
 
@@ -49,6 +59,28 @@ def site_dict(audit: SiteAudit, at: datetime, hints: Hints) -> dict[str, Any]:
         "leaf_not_after": _iso(audit.leaf_not_after),
         "findings": [finding_dict(f, hints) for f in audit.findings],
     }
+
+
+def config_dict(config: ConfigAudit, hints: Hints) -> dict[str, Any]:
+    """The ``--json`` object of a configuration's own findings: a site's keys, ``site`` null."""
+    return {
+        "server": config.server, "site": None, "names": [], "config": str(config.path),
+        "file": None, "key": None, "ok": config.ok, "verdict": verdict(config).lower(),
+        "first_expiry": None, "days_left": None, "leaf_not_after": None,
+        "findings": [finding_dict(f, hints) for f in config.findings],
+    }
+
+
+def config_text(
+    configs: tuple[ConfigAudit, ...], hints: Hints, *, colour: bool = False,
+    width: int | None = None,
+) -> str:
+    """The findings of each configuration as a whole, under its server and path."""
+    lines = []
+    for config in configs:
+        lines.append(f"{config.server} {escape(str(config.path))} as a whole:")
+        lines += finding_lines(config.findings, hints, colour=colour, width=width)
+    return fit_text(lines, width) if lines else ""
 
 
 def audit_table(
@@ -88,12 +120,17 @@ def audit_summary(result: AuditResult, *, discovered: bool) -> str:
     unread_text = f", {unread} input{'s' if unread != 1 else ''} unreadable" if unread else ""
     if not sites:
         where = " in the usual locations" if discovered else ""
-        return f"No TLS site found{where}{unread_text}."
+        return f"No TLS site found{where}{unread_text}."  # configurations: above
     bad = sum(1 for s in sites if not s.ok)
     warned = sum(1 for s in sites if s.ok and s.warned)
+    configs = len(result.configs)
+    configs_text = (
+        f", findings about {configs} configuration{'s' if configs != 1 else ''} as a whole"
+        if configs else ""
+    )
     text = (
         f"{len(sites)} site{'s' if len(sites) != 1 else ''}: {len(sites) - bad - warned} ok, "
-        f"{warned} with warnings, {bad} with errors{unread_text}"
+        f"{warned} with warnings, {bad} with errors{configs_text}{unread_text}"
     )
     dated = [s for s in sites if s.first_expiry is not None]
     if dated:

@@ -34,6 +34,8 @@ METRICS = {
         "The notAfter of the site's leaf certificate, as a Unix time.",
     "certchain_findings":
         "How many findings of this code and severity the site has.",
+    "certchain_config_findings":
+        "How many findings of this code and severity a configuration has as a whole.",
     "certchain_input_unreadable":
         "1 for a configuration or folder the audit could not read.",
     "certchain_audit_timestamp_seconds":
@@ -72,6 +74,7 @@ def prometheus_text(result: AuditResult) -> bytes:
     expires = gauge("certchain_chain_expires_in_seconds")
     not_after = gauge("certchain_leaf_not_after_timestamp_seconds")
     findings = gauge("certchain_findings", (*_SITE_LABELS, "code", "severity"))
+    configs = gauge("certchain_config_findings", ("server", "config", "code", "severity"))
     unreadable = gauge("certchain_input_unreadable", ("server", "path"))
     gauge("certchain_audit_timestamp_seconds", ()).set(result.at.timestamp())
     for labels, series in _series(result.sites).items():
@@ -82,6 +85,10 @@ def prometheus_text(result: AuditResult) -> bytes:
             not_after.labels(*labels).set(series.not_after.timestamp())
         for (code, severity), count in sorted(series.findings.items()):
             findings.labels(*labels, code, severity).set(count)
+    for config in result.configs:
+        counted = Counter((f.code.value, f.severity.value) for f in config.findings)
+        for (code, severity), count in sorted(counted.items()):
+            configs.labels(config.server, escape(str(config.path)), code, severity).inc(count)
     for item in result.unreadable:
         unreadable.labels(item.found.server or "", escape(str(item.found.path))).set(1)
     return generate_latest(registry)

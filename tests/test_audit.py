@@ -23,7 +23,18 @@ from certchain.certdirs import folder_sites, lineage_site
 from certchain.discovery import LOCATIONS, Found, discover, given
 from certchain.errors import LoadError
 from certchain.metrics import prometheus_text
-from certchain.sites import CERTBOT, FILES, SERVERS, Site
+from certchain.sites import CERTBOT, FILES, SITE_SERVERS, Site
+
+NGINX = """events {{}}
+http {{
+    server {{
+        listen 443 ssl;
+        server_name a.example.org;
+        ssl_certificate {chain};
+        ssl_certificate_key {key};
+    }}
+}}
+"""
 
 
 @pytest.fixture
@@ -106,7 +117,7 @@ class TestDiscovery:
 class TestSitesWithoutReader:
     def test_servers_include_certbot_and_files(self) -> None:
         """Sites read from lineages and folders have server names of their own."""
-        assert CERTBOT in SERVERS and FILES in SERVERS
+        assert CERTBOT in SITE_SERVERS and FILES in SITE_SERVERS
 
     def test_a_lineage_serves_fullchain_with_privkey(self, host: Host) -> None:
         """certbot's live/NAME is a site serving fullchain.pem and privkey.pem."""
@@ -114,7 +125,7 @@ class TestSitesWithoutReader:
 
         assert lineage_site(live) == Site(
             server=CERTBOT, name="a.example.org", chain=live / "fullchain.pem",
-            key=live / "privkey.pem",
+            key=live / "privkey.pem", directive="certbot's live/a.example.org",
         )
 
     def test_a_folder_serves_each_host_certificate_file(self, host: Host) -> None:
@@ -131,6 +142,31 @@ class TestSitesWithoutReader:
             ("d.example.org.crt", folder / "d.example.org.key"),
         ]
         assert {s.server for s in sites} == {FILES}
+
+    def test_a_file_without_its_key_says_so(self, host: Host) -> None:
+        """No key beside it: a no-key warning; the key inside the file (HAProxy's): none."""
+        folder = host.add_files("srv/certs", "c.example.org", "d.example.org")
+        (folder / "c.example.org.key").unlink()
+        combined = host.pki.leaf(host.hier.intermediate, "e.example.org")
+        (folder / "e.pem").write_bytes(combined.pem + host.hier.intermediate.pem
+                                       + combined.key_pem)
+
+        sites = {s.name: s for s in folder_sites(folder)}
+
+        (note,) = sites["c.example.org.crt"].findings
+        assert (note.code, note.severity) == (Code.NO_KEY, Severity.WARNING)
+        assert note.message.startswith(f"Site c.example.org.crt: no key file beside {folder}")
+        assert sites["d.example.org.crt"].findings == sites["e.pem"].findings == ()
+
+    def test_the_judge_does_not_ask_for_the_missing_key(self, host: Host) -> None:
+        """Judged, a file without its key is a warning (WARN), not an error."""
+        folder = host.add_files("srv/certs", "c.example.org")
+        (folder / "c.example.org.key").unlink()
+
+        result = audit_host([folder], policy=policy_for(host))
+
+        (audit,) = result.sites
+        assert audit.ok and audit.warned and codes(result) == {"c.example.org.crt": {"no-key"}}
 
     def test_a_damaged_certificate_file_is_still_a_site(self, host: Host) -> None:
         """A file that cannot be read as certificates is judged (and reported), not skipped."""
@@ -167,10 +203,14 @@ class TestAudit:
         found = codes(result)
         assert found["missing.example.org"] == {"missing-issuer"}
         assert found["soon.example.org"] == {"expires-soon"}
-        assert found["wrongkey.example.org"] == {"key-mismatch"}
+        # Python's ssl refuses the mismatched key too (the proof doctor makes).
+        assert found["wrongkey.example.org"] == {"key-mismatch", "server-refuses"}
         assert found["gone.example.org"] == {"file-not-found"}
-        assert "a symlink to ../../archive/gone.example.org/fullchain1.pem" in next(
-            a for a in result.sites if a.site.name == "gone.example.org").findings[0].message
+        (gone_finding,) = next(a for a in result.sites
+                               if a.site.name == "gone.example.org").findings
+        assert gone_finding.message.startswith(
+            "Site gone.example.org: certbot's live/gone.example.org names "
+            f"{gone / 'fullchain.pem'}, which does not exist")
         assert not result.ok
 
     def test_first_expiry_and_leaf_not_after(self, host: Host) -> None:
@@ -198,27 +238,19 @@ class TestAudit:
             (CERTBOT, "a.example.org"), (CERTBOT, "b.example.org"), (FILES, "a.pem"),
         ]
 
-    def test_sites_naming_the_same_files_load_them_once(
-        self, host: Host, monkeypatch: pytest.MonkeyPatch,
+    def test_a_lineage_a_configuration_names_is_its_site(
+        self, host: Host, tmp_path: Path
     ) -> None:
-        """Two sites with the same certificate and key files: the files are read once."""
+        """An nginx site serving a lineage's files: one row, nginx's; the lineage is not another."""
         live = host.lineages["a.example.org"]
-        sites = [Site("nginx", name, live / "fullchain.pem", live / "privkey.pem")
-                 for name in ("one", "two")]
-        import certchain.audit as audit_module
+        config = tmp_path / "nginx.conf"
+        config.write_text(NGINX.format(chain=live / "fullchain.pem", key=live / "privkey.pem"))
 
-        loaded: list[Path] = []
-        real = audit_module.load_file
+        result = audit_host([config, host.root / LIVE], policy=policy_for(host))
 
-        def counting(path: Path, **kwargs: object) -> object:
-            loaded.append(path)
-            return real(path, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(audit_module, "load_file", counting)
-        audits = list(judge_sites(sites, policy=policy_for(host), workers=1))
-
-        assert [a.site.name for a in audits] == ["one", "two"] and all(a.ok for a in audits)
-        assert sorted(loaded) == [live / "fullchain.pem", live / "privkey.pem"]
+        assert [(a.site.server, a.site.name) for a in result.sites] == [
+            ("nginx", "a.example.org"), (CERTBOT, "b.example.org")]
+        assert result.ok, [a.findings for a in result.sites]
 
     def test_parallel_gives_what_serial_gives(self, host: Host) -> None:
         """40 sites judged on two cores come back exactly as judged one by one, in order."""

@@ -15,7 +15,7 @@ from click.shell_completion import CompletionItem
 
 from ..audit import AuditResult, FailOn, SiteAudit, find_sites, judge_sites
 from ..findings import Code, Severity
-from ..hostreport import audit_summary, audit_table, site_dict
+from ..hostreport import audit_summary, audit_table, config_dict, config_text, site_dict
 from ..report import error_lines
 from ..write import plan_output, write_file
 from .codes import ExitCode
@@ -111,33 +111,42 @@ def audit(
         password = read_password(password_file)
         if prometheus is not None:
             _check_prometheus(prometheus)
-    inventory = find_sites(paths, root=root or Path("/"))
+    rules: FailOn = frozenset(f for f in fail_on if f is not Severity.ERROR)
+    with user_errors(AUDIT_HINTS):  # the server's own check failing to run
+        inventory = find_sites(paths, root=root or Path("/"), hostname=policy.hostname,
+                               fail_on=rules)
     for item in inventory.unreadable:
         show_error(bad_input(item.error, AUDIT_HINTS), as_json=as_json,
                    file=str(item.found.path))
-    rules: FailOn = frozenset(f for f in fail_on if f is not Severity.ERROR)
     audits: list[SiteAudit] = []
     style = style_for()
     shown = not (quiet or as_json)
     # user_errors: a worker that died (BatchError) is one line, exit 2.
     with progress(len(inventory.sites), "Auditing", shown=shown) as bar, user_errors(AUDIT_HINTS):
         for site_audit in judge_sites(inventory.sites, policy=policy, password=password,
-                                      fail_on=rules):
+                                      fail_on=rules, refused=inventory.refused):
             audits.append(site_audit)
             if as_json:
                 line = json.dumps(site_dict(site_audit, policy.at, AUDIT_HINTS))
                 bar.echo(line)
             bar.advance()
-    result = AuditResult(policy.at, tuple(audits), inventory.unreadable)
-    if quiet and not as_json:
-        lines = [line for a in audits for line in error_lines(
-            a.findings, f"{a.site.server} {a.site.name}", AUDIT_HINTS,
-            colour=style.colour, width=style.width)]
+    result = AuditResult(policy.at, tuple(audits), inventory.configs, inventory.unreadable)
+    if as_json:
+        for config in result.configs:
+            click.echo(json.dumps(config_dict(config, AUDIT_HINTS)))
+    elif quiet:
+        labelled = [(a.findings, f"{a.site.server} {a.site.name}") for a in audits]
+        labelled += [(c.findings, f"{c.server} {c.path}") for c in result.configs]
+        lines = [line for findings, label in labelled for line in error_lines(
+            findings, label, AUDIT_HINTS, colour=style.colour, width=style.width)]
         if lines:
             click.echo("\n".join(lines))
-    elif not as_json and audits:
-        click.echo(audit_table(result, AUDIT_HINTS, colour=style.colour, width=style.width),
-                   nl=False)
+    else:
+        if audits:
+            click.echo(audit_table(result, AUDIT_HINTS, colour=style.colour,
+                                   width=style.width), nl=False)
+        click.echo(config_text(result.configs, AUDIT_HINTS, colour=style.colour,
+                               width=style.width), nl=False)
     if not quiet and (audits or not inventory.unreadable):
         click.echo(audit_summary(result, discovered=not paths), err=as_json)
     if prometheus is not None:
