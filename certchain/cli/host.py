@@ -100,8 +100,9 @@ def audit(
     Without PATHs, reads the usual configurations of nginx, Apache httpd,
     HAProxy and JupyterHub, and certbot's /etc/letsencrypt/live/*.  A PATH
     is a configuration file, a certbot lineage or a folder of certificate
-    files.  Each certificate file is judged once, sites on every core; one
-    row per site, then a summary line.
+    files.  Each server's own check runs when it is installed; a file found
+    twice is audited once; sites are judged on every core.  One row per
+    site, then a summary line.
     """
     if root is not None and paths:
         raise click.UsageError("--root is where the usual locations are looked for: "
