@@ -207,6 +207,46 @@ class Data:
         folder = _make_folder(self.folder / f"batch-{count}", fill)
         return sorted(folder.glob("host-*.pem"))
 
+    def host(self, sites: int, includes: int) -> HostFiles:
+        """
+        An nginx configuration of *sites* TLS sites across *includes* included files.
+
+        Each site serves a chained file of its own (its leaf, then the
+        intermediate) with the one key of every leaf (mode 0600), as the
+        batch files are made; ``nginx.conf`` includes ``sites/*.conf``.
+        """
+        final = self.folder / f"host-{sites}-{includes}"
+
+        def fill(folder: Path) -> None:
+            def named(path: Path) -> Path:  # where the configuration finds it, once renamed
+                return final / path.relative_to(folder)
+
+            inter, key = self._inter()
+            leaf_key = _key()
+            (folder / "certs").mkdir()
+            (folder / "sites").mkdir()
+            key_path = folder / "certs" / "host.key"
+            key_path.write_bytes(leaf_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+            key_path.chmod(0o600)
+            blocks: list[list[str]] = [[] for _ in range(includes)]
+            for n in range(sites):
+                leaf = _cert(_name(HOST), inter.subject, leaf_key.public_key(), key, 5000 + n,
+                             ca=False)
+                chain = folder / "certs" / f"host-{n:06d}.pem"
+                chain.write_bytes(_pem([leaf, inter]))
+                blocks[n % includes].append(_SERVER_BLOCK.format(
+                    port=10000 + n, host=HOST, chain=named(chain), key=named(key_path),
+                ))
+            for n, text in enumerate(blocks):
+                (folder / "sites" / f"{n:03d}.conf").write_text("".join(text))
+            (folder / "nginx.conf").write_text(_NGINX.format(sites=final / "sites" / "*.conf"))
+
+        folder = _make_folder(final, fill)
+        return HostFiles(folder / "nginx.conf", sorted((folder / "certs").glob("host-*.pem")))
+
     def pool(self, shape: str, size: int) -> PoolFiles:
         """tests/pki.py's ``path_pool(shape, size)`` as files; times are its own ``T0``."""
         def fill(folder: Path) -> None:
@@ -224,6 +264,24 @@ class Data:
             folder / "leaf.pem", folder / "cas.pem", folder / "anchor.pem",
             (folder / "path.txt").read_text().split(),
         )
+
+
+_NGINX = "events {{}}\nhttp {{\n    include {sites};\n}}\n"
+_SERVER_BLOCK = """server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name {host};
+    ssl_certificate {chain};
+    ssl_certificate_key {key};
+}}
+"""
+
+
+@dataclass(frozen=True)
+class HostFiles:
+    """An nginx configuration of many sites, and the chained files its sites serve."""
+
+    config: Path
+    chains: list[Path]
 
 
 def _decoys(count: int, inter: x509.Certificate) -> list[x509.Certificate]:

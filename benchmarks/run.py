@@ -19,6 +19,8 @@ it ends (benchmarks/measure.py).  The rows:
   certchain's time and memory grow between the two largest sizes;
 - ``certchain verify`` of many chained files in one call, against a shell
   loop of ``openssl verify`` over the same files;
+- ``certchain audit`` of an nginx configuration of 500 sites across 50
+  included files, against ``certchain verify`` of the chained files they name;
 - the adversarial pools of tests/pki.py (``path_pool``): certchain build.
 
 Each row carries the target of issue 10 and whether this run met it.  A missed
@@ -250,6 +252,28 @@ def batch(bench: Bench, count: int) -> list[Row]:
                 *_at_most(_ratio(mine, theirs), BATCH_TARGET))]
 
 
+def host(bench: Bench, sites: int, includes: int) -> list[Row]:
+    """``certchain audit`` of an nginx configuration, against ``verify`` of the files it names."""
+    files = bench.data.host(sites, includes)
+    pki = bench.pki
+    audit = Command(
+        "certchain audit",
+        (*bench.certchain, "audit", str(files.config), "--trust", str(pki.root), "--at", AT_ISO),
+        # The benchmark's leaves have no extended key usage: strict-policy warns, as in verify.
+        expect_lines([f"{sites} sites: 0 ok, {sites} with warnings, 0 with errors; first expiry "
+                      f"2060-01-01 (10957 days left): nginx site {HOST}."]),
+    )
+    verify = Command(
+        "certchain verify",
+        (*bench.certchain, "verify", *map(str, files.chains), "--trust", str(pki.root),
+         "--at", AT_ISO, "--hostname", HOST),
+        expect_lines([f"{sites} files: {sites} ok, 0 with errors."]),
+    )
+    mine, theirs = measure([audit, verify], bench.repeat)
+    return [Row(f"`audit` of {sites:,} sites across {includes} included files", str(mine),
+                f"`verify` of the same files {theirs}", f"{_ratio(mine, theirs):.2f}")]
+
+
 def pools(bench: Bench, quick: bool) -> list[Row]:
     """certchain build on each adversarial pool: under 2 s each."""
     rows = []
@@ -399,6 +423,9 @@ def _rows(bench: Bench, args: argparse.Namespace, rows: list[Row]) -> None:
     rows += candidates(bench, args.sizes)
     _progress(f"verify of {args.files} files")
     rows += batch(bench, args.files)
+    sites, includes = (40, 4) if args.quick else (500, 50)
+    _progress(f"audit of {sites} sites across {includes} included files")
+    rows += host(bench, sites, includes)
     _progress("adversarial pools")
     rows += pools(bench, args.quick)
 

@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # on first use (`__getattr__`).
 if TYPE_CHECKING:
     from .assessment import Assessment, assess, deployed_leaf, pick_leaf
+    from .audit import AuditResult, SiteAudit, audit_host
     from .build import build_chain
     from .cache import cache_folder
     from .capture import capture_chain
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from .jhconfig import parse_settings, set_ssl
     from .keys import key_matches
     from .load import find_keys, load_bytes, load_file, load_files, sibling_key
+    from .metrics import prometheus_text
     from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
     from .policy import Policy
     from .pool import CertPool
@@ -82,6 +84,10 @@ _HOMES: dict[str, str] = {
     "assess": "assessment",
     "deployed_leaf": "assessment",
     "pick_leaf": "assessment",
+    "AuditResult": "audit",
+    "SiteAudit": "audit",
+    "audit_host": "audit",
+    "prometheus_text": "metrics",
     "build_chain": "build",
     "capture_chain": "capture",
     "judge_capture": "connect",
@@ -193,6 +199,7 @@ __all__ = [
     "RENDERERS",
     "AmbiguousLeaf",
     "Assessment",
+    "AuditResult",
     "BadPassword",
     "BuildResult",
     "Capture",
@@ -232,6 +239,7 @@ __all__ = [
     "ServerConfig",
     "Severity",
     "Site",
+    "SiteAudit",
     "SiteResult",
     "SnippetError",
     "Source",
@@ -243,6 +251,7 @@ __all__ = [
     "apply_config_edit",
     "assess",
     "assess_served",
+    "audit_host",
     "build_chain",
     "build_chains",
     "cache_folder",
@@ -266,6 +275,7 @@ __all__ = [
     "pick_leaf",
     "plan_config_edit",
     "plan_output",
+    "prometheus_text",
     "prove_build",
     "prove_chain",
     "prove_files",

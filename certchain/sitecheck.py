@@ -34,7 +34,7 @@ from .proof import Target, prove_chain, prove_served, server_key_file, with_find
 from .reading import read_file
 from .results import Report
 from .served import assess_served
-from .sites import Site, SiteResult, Where
+from .sites import CERTBOT, FILES, Site, SiteResult, Where
 from .write import chain_pem
 
 #: What stands for any label when a wildcard name a site serves
@@ -74,6 +74,16 @@ _SERVERS = {
     "haproxy": _Server(
         "HAProxy", "the key file beside it", "the SNI filter", "HAProxy will not start",
         "HAProxy cannot ask for its password, so it will not start", True,
+    ),
+    # certchain audit: the sites that no configuration describes.
+    CERTBOT: _Server(
+        "the server", "privkey.pem", "the names given", "a server configured with it "
+        "will not start", "a server cannot ask for its password, so it will not start", False,
+    ),
+    FILES: _Server(
+        "the server", "the key file beside it", "the names given", "a server configured "
+        "with it will not start", "a server cannot ask for its password, so it will not "
+        "start", True,
     ),
 }
 
@@ -322,7 +332,7 @@ def _locked(
 
 def _key_unexplained(site: Site, key: Path | None) -> bool:
     """No key file is named, and reading the configuration did not say why."""
-    told = {Code.SSL_NOT_SET, Code.UNEVALUATED_CONFIG, Code.FILE_NOT_FOUND}
+    told = {Code.SSL_NOT_SET, Code.UNEVALUATED_CONFIG, Code.FILE_NOT_FOUND, Code.NO_KEY}
     return key is None and not told & {f.code for f in site.findings}
 
 

@@ -20,6 +20,12 @@ from .results import Report
 
 #: The servers certchain reads the configuration of, as ``--type`` spells them.
 SERVERS = ("jupyterhub", "nginx", "apache", "haproxy")
+#: A site read from a certbot lineage (``live/NAME``), and from a folder of
+#: certificate files: no configuration describes them (``certchain audit``).
+CERTBOT = "certbot"
+FILES = "files"
+#: What ``Site.server`` may be: a server of :data:`SERVERS`, or one of those two.
+SITE_SERVERS = (*SERVERS, CERTBOT, FILES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ class Site:
     be covered by the leaf.
     """
 
-    server: str  # one of SERVERS
+    server: str  # one of SITE_SERVERS
     name: str
     chain: Path | None  # the certificate file (its chain, perhaps its key), None: not set
     key: Path | None = None  # the key file; None: in the chain file, or not named

@@ -11,14 +11,20 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 
-def run_on_terminal(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, bytes]:
-    """Run *argv* with stdout on a pseudo-terminal; return (exit status, what it printed)."""
+def run_on_terminal(
+    argv: Sequence[str], env: Mapping[str, str], *, stderr_too: bool = False
+) -> tuple[int, bytes]:
+    """
+    Run *argv* with stdout on a pseudo-terminal; return (exit status, what it printed).
+
+    *stderr_too*: stderr on the same terminal, as in a shell (else discarded).
+    """
     pty = pytest.importorskip("pty")
     leader, follower = pty.openpty()
     try:
         proc = subprocess.Popen(
-            list(argv), stdout=follower, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            env=dict(env),
+            list(argv), stdout=follower, stderr=follower if stderr_too else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, env=dict(env),
         )
     finally:
         os.close(follower)

@@ -22,6 +22,7 @@ ROWS = [
     "a leaf against 1,000 candidates",
     "growth 100 → 1,000 candidates",
     "`verify` of 20 files in one call",
+    "`audit` of 40 sites across 4 included files",
     "200 same-named CAs (`decoys`)",
     "a cross-sign mesh of 8 CAs (`mesh-same`)",
     "5 levels of re-issued CAs (`reissued`)",

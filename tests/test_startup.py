@@ -57,7 +57,7 @@ def test_help_lists_every_command() -> None:
     )
 
     listed = [line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line]
-    assert listed == ["build", "verify", "inspect", "config", "doctor", "connect"]
+    assert listed == ["build", "verify", "inspect", "config", "doctor", "audit", "connect"]
 
 
 def test_import_certchain_imports_no_submodule() -> None:

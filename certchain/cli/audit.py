@@ -43,6 +43,7 @@ from .common import (
     user_errors,
     with_password,
 )
+from .progress import progress
 
 
 @click.command(
@@ -85,7 +86,7 @@ def verify(
 
         try:
             with user_errors(AUDIT_HINTS):
-                report = with_password(password_file, judge)
+                report = with_password(password_file, judge, before_prompt=bar.clear)
         except BadInput as exc:
             out = json.dumps(error_object(exc, label)) if as_json else ""
             return None, out, f"Error: {exc.format_message()}"
@@ -110,13 +111,18 @@ def verify(
         password_file is None and PASSWORD_ENV not in os.environ and sys.stdin.isatty()
     )
     outcomes: list[bool | None] = []  # None: the file could not be read
-    with user_errors(AUDIT_HINTS):  # a worker that died (BatchError): one line, exit 2
-        for outcome, out, err in (map(verdict, files) if alone else map_ordered(verdict, files)):
+    verdicts = map(verdict, files) if alone else map_ordered(verdict, files)
+    # The bar counts files on stderr, for a person at a terminal watching many files.
+    shown = len(files) > 1 and not (quiet or as_json)
+    with progress(len(files), "Verifying", shown=shown) as bar, user_errors(AUDIT_HINTS):
+        # user_errors: a worker that died (BatchError) is one line, exit 2.
+        for outcome, out, err in verdicts:
             outcomes.append(outcome)
             if err:
-                click.echo(err, err=True)
+                bar.echo(err, err=True)
             if out:
-                click.echo(out)
+                bar.echo(out)
+            bar.advance()
     if len(files) > 1 and not quiet:
         good = outcomes.count(True)
         bad = outcomes.count(False)

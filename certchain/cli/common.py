@@ -520,14 +520,23 @@ def judging_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return collect
 
 
-def with_password(password_file: Path | None, load: Callable[[bytes | None], T]) -> T:
-    """Run *load* with the password, prompting once on a terminal if needed."""
+def with_password(
+    password_file: Path | None, load: Callable[[bytes | None], T],
+    before_prompt: Callable[[], None] | None = None,
+) -> T:
+    """
+    Run *load* with the password, prompting once on a terminal if needed.
+
+    *before_prompt* runs before the prompt is shown (a progress bar clears its line).
+    """
     password = read_password(password_file)
     try:
         return load(password)
     except PasswordRequired:
         if password is not None or not sys.stdin.isatty():
             raise
+    if before_prompt is not None:
+        before_prompt()
     prompted = click.prompt("Password", hide_input=True, err=True, default="",
                             show_default=False)
     return load(prompted.encode())

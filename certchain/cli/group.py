@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("audit", "inspect"),
     "config": ("deploy", "config"),
     "doctor": ("deploy", "doctor"),
+    "audit": ("host", "audit"),
     "connect": ("connect", "connect"),
 }
 
