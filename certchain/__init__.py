@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         plan_config_edit,
         served_files,
     )
-    from .doctor import doctor_config, read_server_config
+    from .doctor import doctor_config
     from .errors import (
         AmbiguousLeaf,
         BadPassword,
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     )
     from .results import BuildResult, Capture, Report
     from .served import assess_served
+    from .serverconf import read_server_config
     from .sitecheck import judge_site
     from .sites import ConfigResult, ServerConfig, Site, SiteResult, Where
     from .snippets import RENDERERS, ServedFiles, jupyterhub, render
@@ -109,7 +110,7 @@ _HOMES: dict[str, str] = {
     "plan_config_edit": "deploy",
     "served_files": "deploy",
     "doctor_config": "doctor",
-    "read_server_config": "doctor",
+    "read_server_config": "serverconf",
     "judge_site": "sitecheck",
     "ConfigResult": "sites",
     "ServerConfig": "sites",

@@ -29,12 +29,12 @@ from pathlib import Path
 from . import batch
 from .certdirs import folder_sites, lineage_site
 from .discovery import Found, discover, given
-from .doctor import read_server_config
 from .errors import CertchainError, LoadError
 from .findings import Code, Finding, Severity, by_severity
 from .policy import Policy
 from .proof import with_finding
 from .servercheck import judge_run, run_check
+from .serverconf import read_server_config
 from .sitecheck import judge_site
 from .sites import CERTBOT, FILES, Site, SiteResult
 

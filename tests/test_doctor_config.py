@@ -20,9 +20,10 @@ from sitekit import SiteSet, make_sites
 
 from certchain import Policy, store_from_paths
 from certchain.cli import ExitCode, main
-from certchain.doctor import doctor_config, read_server_config, recognise
+from certchain.doctor import doctor_config
 from certchain.errors import ConfigError
 from certchain.findings import Code
+from certchain.serverconf import read_server_config, recognise
 from certchain.sites import ConfigResult
 
 
