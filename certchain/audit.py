@@ -35,7 +35,7 @@ from .policy import Policy
 from .proof import with_finding
 from .servercheck import judge_run, run_check
 from .serverconf import read_server_config
-from .sitecheck import judge_site
+from .sitecheck import Judged, judge_site
 from .sites import CERTBOT, FILES, Site, SiteResult
 
 #: What ``--fail-on`` accepts: a finding code, or ``warning`` for every warning.
@@ -175,13 +175,31 @@ def judge_sites(
     with what its server's own check refused (*refused*, :attr:`Inventory.refused`).
     """
     refusals = refused or {}
+    # Sites that name the same files are judged together, in one worker, so
+    # that each certificate file is judged (and proven) once, however many
+    # sites name it (sitecheck's memo); each site keeps its own findings.
+    units: dict[tuple[object, ...], list[int]] = {}
+    for index, site in enumerate(sites):
+        units.setdefault((site.server, site.chain, site.extra_chain, site.key), []).append(index)
 
-    def work(site: Site) -> SiteAudit:
-        result = judge_site(site, policy=policy, password=password)
-        result = replace(result, report=with_finding(result.report, refusals.get(site)))
-        return _audit(result, fail_on)
+    def work(unit: list[int]) -> list[SiteAudit]:
+        judged: Judged = {}
+        audits = []
+        for index in unit:
+            site = sites[index]
+            result = judge_site(site, policy=policy, password=password, judged=judged)
+            result = replace(result, report=with_finding(result.report, refusals.get(site)))
+            audits.append(_audit(result, fail_on))
+        return audits
 
-    yield from batch.map_ordered(work, sites, workers=workers)
+    done: dict[int, SiteAudit] = {}
+    ready = 0  # the sites yielded so far, in order
+    for unit, audits in zip(units.values(), batch.map_ordered(work, list(units.values()),
+                                                               workers=workers)):
+        done.update(zip(unit, audits))
+        while ready in done:
+            yield done.pop(ready)
+            ready += 1
 
 
 def audit_host(

@@ -88,7 +88,15 @@ _SERVERS = {
 }
 
 
-def judge_site(site: Site, *, policy: Policy, password: bytes | None = None) -> SiteResult:
+#: What judging a set of files gave, for the next site that names the same
+#: files: the chain's report (before any site's own findings), and what the
+#: proof with the real stack added (None: nothing).
+Judged = dict[tuple[object, ...], tuple[Report, "Finding | None"]]
+
+
+def judge_site(
+    site: Site, *, policy: Policy, password: bytes | None = None, judged: Judged | None = None,
+) -> SiteResult:
     """
     Judge *site* under *policy*: its chain, its key, its names, its files.
 
@@ -102,6 +110,10 @@ def judge_site(site: Site, *, policy: Policy, password: bytes | None = None) -> 
     findings, the files' and the chain's (``position`` indexes the chain
     file, then the chain file of Apache); its chain is empty when no chain
     could be read.
+
+    *judged*: a memo shared by the sites of one run, so that certificate
+    files several sites name are judged (and proven) once; each site still
+    gets its own findings about its names and the directives that name them.
     """
     server = _SERVERS[site.server]
     found = list(site.findings)
@@ -113,18 +125,24 @@ def judge_site(site: Site, *, policy: Policy, password: bytes | None = None) -> 
         key_path = None  # HAProxy takes the key in the certificate file first
     keys = _read_key(site, key_path, password, found) if key_path is not None else None
     report = None
+    chain_report = None  # the chain's report alone, for the memo
+    files = (site.server, site.chain, site.extra_chain, key_path)
     if site.chain is not None and material is not None:
         served = material
         extra = _extra_chain(site, password, found)
         if extra is not None:
             served = _with_chain_file(site, material, extra, found)
         try:
-            report = assess_served(served, policy=policy, keys=keys)
+            memo = judged.get(files) if judged is not None else None
+            report = memo[0] if memo is not None else assess_served(
+                served, policy=policy, keys=keys
+            )
         except CertchainError as exc:
             found.append(Finding(Code.FILE_UNREADABLE, Severity.ERROR, sentence(
                 f"{_subject(site, site.directive, site.where)}: {exc}"
             )))
         else:
+            chain_report = report
             problem = chain_file_problem(
                 site.chain, material, setting=_subject(site, site.directive, site.where),
                 policy=policy, key_inside=server.combined_ok,
@@ -142,7 +160,17 @@ def judge_site(site: Site, *, policy: Policy, password: bytes | None = None) -> 
         # The second proof: the files as the server will load them.
         # An encrypted key that a file of passwords opens is handed over opened.
         named = key_path if keys is not None and not keys.keys[0].encrypted else None
-        report = _prove(site, site.chain, report, policy, named)
+        memo = judged.get(files) if judged is not None else None
+        if memo is not None and chain_report is not None:
+            report = with_finding(report, memo[1])
+        else:
+            proven = _prove(site, site.chain, report, policy, named)
+            added = next((f for f in proven.findings if f not in report.findings), None)
+            if judged is not None and chain_report is not None:
+                judged[files] = (chain_report, added)
+            report = proven
+    elif judged is not None and chain_report is not None:
+        judged.setdefault(files, (chain_report, None))
     return SiteResult(site, report)
 
 

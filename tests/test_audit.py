@@ -388,3 +388,33 @@ class TestMetrics:
 
         assert samples["certchain_input_unreadable"] == [
             ({"server": "", "path": str(tmp_path / "gone.conf")}, 1.0)]
+
+
+class TestEachFileOnce:
+    def test_a_file_several_sites_name_is_judged_once(
+        self, host: Host, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Three sites naming one chain and key: the chain is judged and proven once, each site
+        still gets its own names checked."""
+        import certchain.sitecheck as sitecheck
+
+        live = host.lineages["a.example.org"]
+        chain, key = live / "fullchain.pem", live / "privkey.pem"
+        sites = [
+            Site("nginx", name, chain, key, names=(name,))
+            for name in ("a.example.org", "www.a.example.org", "b.example.org")
+        ]
+        judged, proven = [], []
+        real_assess, real_prove = sitecheck.assess_served, sitecheck._prove
+        monkeypatch.setattr(sitecheck, "assess_served",
+                            lambda *a, **k: judged.append(1) or real_assess(*a, **k))
+        monkeypatch.setattr(sitecheck, "_prove",
+                            lambda *a, **k: proven.append(1) or real_prove(*a, **k))
+
+        audits = list(judge_sites(sites, policy=policy_for(host), workers=1))
+
+        assert len(judged) == 1 and len(proven) == 1
+        assert [a.site.name for a in audits] == [s.name for s in sites]
+        mismatched = {a.site.name for a in audits
+                      if any(f.code is Code.HOSTNAME_MISMATCH for f in a.findings)}
+        assert mismatched == {"www.a.example.org", "b.example.org"}
