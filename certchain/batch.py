@@ -14,13 +14,10 @@ returns must be picklable.  Where fork is not the way processes start
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from .errors import CertchainError
@@ -62,12 +59,22 @@ def map_ordered(
 
 
 def _can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    if not sys.platform.startswith("linux"):
+        return False
+    import multiprocessing  # here: a run of a few files pays nothing for it
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _pooled(work: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
     global _work
     previous, _work = _work, work  # inherited by the workers forked below
+    # Imported here, as the pool is needed: about 20 ms that a verify of a
+    # few files does not pay.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
     )

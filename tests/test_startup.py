@@ -24,7 +24,7 @@ try:
 except SystemExit:
     pass
 sys.stdout.flush()
-mine = ("certchain", "cryptography", "http")
+mine = ("certchain", "cryptography", "http", "multiprocessing", "concurrent")
 print(json.dumps(sorted(m for m in sys.modules
                         if m.split(".")[0] in mine or m == "urllib.request")), file=sys.stderr)
 """
@@ -33,7 +33,8 @@ print(json.dumps(sorted(m for m in sys.modules
 def modules_after(*argv: str, cwd: Path | None = None) -> set[str]:
     """Run certchain with *argv* in a fresh interpreter; return the modules it imported.
 
-    Only certchain's, cryptography's and the network's (http, urllib.request) are listed.
+    Only certchain's, cryptography's, the network's (http, urllib.request) and the
+    process pool's (multiprocessing, concurrent) are listed.
     """
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60,
@@ -114,3 +115,16 @@ def test_build_imports_no_other_command(tmp_path: Path) -> None:
         "certchain.verify", "certchain.inventory", "certchain.certbot",
         "certchain.fetcher", "urllib.request", "http.client",  # no network: nothing fetched
     }
+
+
+def test_verify_of_one_file_starts_no_pool(tmp_path: Path) -> None:
+    """``certchain verify`` of one file imports neither multiprocessing nor concurrent.futures."""
+    chain = hierarchy(PKI(), "www.example.org")
+    path = tmp_path / "chained.pem"
+    path.write_bytes(chain.leaf.pem + chain.intermediate.pem)
+    root = chain.root.write(tmp_path / "root.crt")
+
+    loaded = modules_after("verify", str(path), "--trust", str(root), "--at", "2030-01-01", "-q")
+
+    assert "certchain.batch" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("multiprocessing", "concurrent")}
