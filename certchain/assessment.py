@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 
@@ -82,8 +82,7 @@ def path_naming(chain: Chain) -> tuple[CertName, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     """The judgement of one leaf: its chosen path and every finding about it."""
 
     leaf: x509.Certificate

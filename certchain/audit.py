@@ -261,7 +261,7 @@ def _promoted(findings: tuple[Finding, ...], fail_on: FailOn) -> tuple[Finding, 
     if not fail_on:
         return findings
     return by_severity(
-        replace(f, severity=Severity.ERROR)
+        f._replace(severity=Severity.ERROR)
         if f.code in fail_on or (f.severity in fail_on and f.severity is Severity.WARNING)
         else f
         for f in findings

@@ -12,7 +12,6 @@ serves the local chained file (``served-differs``).  Pure.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from cryptography import x509
@@ -83,7 +82,7 @@ def judge_capture(
         differs = served_differs(report.chain, local, compare_name)
         if differs is not None:
             found.append(differs)
-    return dataclasses.replace(report, findings=by_severity(found))
+    return report._replace(findings=by_severity(found))
 
 
 def _for_live_server(finding: Finding, report: Report, policy: Policy) -> Finding:

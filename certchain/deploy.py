@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import KeyRequired, LoadError, OutputExistsError
 from .findings import Code, Finding, Severity
@@ -250,8 +250,7 @@ def combined_output(
     return path, combined_pem(chain, key.key)
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigEdit:
+class ConfigEdit(NamedTuple):
     """A planned change to a ``jupyterhub_config.py``: computed and checked, not yet written."""
 
     path: Path  # as the user named it

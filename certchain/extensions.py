@@ -13,8 +13,7 @@ import functools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from cryptography import utils, x509
 
@@ -51,8 +50,7 @@ def critical_oids(cert: x509.Certificate) -> list[x509.ObjectIdentifier]:
     return list(_read(cert).critical)
 
 
-@dataclass(frozen=True, slots=True)
-class _Read:
+class _Read(NamedTuple):
     """A certificate's extensions, read once: by type, the critical ones, or why not."""
 
     by_type: dict[type[x509.ExtensionType], x509.ExtensionType]

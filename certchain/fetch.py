@@ -13,8 +13,7 @@ module imports no network code: a run that fetches nothing loads none.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -56,8 +55,7 @@ class FetchError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):
     """What a URL served."""
 
     data: bytes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 
@@ -157,8 +157,7 @@ class Remedy(enum.Enum):
     RAISE_TIMEOUT = "raise-timeout"  # wait longer for a slow server
 
 
-@dataclass(frozen=True, slots=True)
-class Download:
+class Download(NamedTuple):
     """The URL a ``fetched-issuer`` or ``fetch-failed`` finding is about (JSON ``download``)."""
 
     url: str  # the caIssuers URL
@@ -166,8 +165,7 @@ class Download:
     reason: str | None = None  # why it gave no issuer (``fetch.FetchProblem`` values)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """
     One diagnostic about a chain.
 
@@ -185,8 +183,7 @@ class Finding:
     download: Download | None = None  # the URL a fetch finding is about
 
 
-@dataclass(frozen=True, slots=True)
-class CertName:
+class CertName(NamedTuple):
     """How a result names one certificate in its messages, and where it stands."""
 
     text: str  # "the leaf (CN=hub)", "intermediate 1 (CN=R11)", "certificate 2 (CN=R11)"

@@ -43,7 +43,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -88,8 +88,7 @@ MAX_STEPS = 100_000
 BUDGET_REASON = "not checked: the path search's budget was used up"
 
 
-@dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(NamedTuple):
     """A bound of the path search that was reached, and how large it is."""
 
     kind: str  # "work", "checks", "steps" or "paths"
@@ -209,16 +208,14 @@ class SignatureChecks:
         return Limit(self.refused.kind, self.refused.size, self.dearest)
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A candidate issuer that was tried and refused (or left unchecked), and why."""
 
     candidate: x509.Certificate
     reason: str  # BUDGET_REASON: not checked, a bound was reached first
 
 
-@dataclass(frozen=True, slots=True)
-class DeadEnd:
+class DeadEnd(NamedTuple):
     """A partial path whose last certificate has no usable issuer."""
 
     path: Chain  # leaf first (the shortest way there), ending at the certificate without issuer
@@ -227,15 +224,14 @@ class DeadEnd:
     unchecked: int = 0  # candidates with the right name left unchecked: a bound was reached
 
 
-@dataclass(frozen=True, slots=True)
-class Search:
+class Search(NamedTuple):
     """Every complete path found, and where the others stopped."""
 
     chains: tuple[Chain, ...]  # leaf first, each ending at an anchor; shortest first
     dead_ends: tuple[DeadEnd, ...]  # one per certificate reached that leads nowhere
-    limit: Limit | None = None  # the first bound reached: the search is incomplete
+    limit: Limit | None  # the first bound reached (None: none; the search is complete)
     # The signatures checked on the way, for whoever judges the same input next.
-    signatures: SignatureChecks = field(default_factory=SignatureChecks)
+    signatures: SignatureChecks
     reached: frozenset[x509.Certificate] = frozenset()  # every certificate reached
 
     @property

@@ -13,10 +13,9 @@ import functools
 import hashlib
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from cryptography import utils, x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -58,12 +57,13 @@ class Format(enum.Enum):
     PKCS12 = "PKCS#12"
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """Where a certificate or key came from, for messages."""
 
     path: Path | None  # None for in-memory data
-    index: int  # position of the item within that input (0-based)
+    # The item's position within that input (0-based); as a field it hides
+    # tuple.index, which nothing here calls.
+    index: int  # type: ignore[assignment]
     format: Format
 
     def __str__(self) -> str:
@@ -71,8 +71,7 @@ class Source:
         return f"{name} (item {self.index + 1}, {self.format.value})"
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedCert:
+class LoadedCert(NamedTuple):
     """A certificate and where it came from."""
 
     cert: x509.Certificate
@@ -87,8 +86,7 @@ class LoadedCert:
         return fingerprint(self.cert)
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedKey:
+class LoadedKey(NamedTuple):
     """A private key and where it came from."""
 
     key: PrivateKey
@@ -96,16 +94,14 @@ class LoadedKey:
     encrypted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LockedKey:
+class LockedKey(NamedTuple):
     """An encrypted private key that was not opened: only where it is."""
 
     source: Source
     wrong_password: bool = False  # False: no password was given
 
 
-@dataclass(frozen=True, slots=True)
-class Material:
+class Material(NamedTuple):
     """Everything found in one or more inputs, in the order found."""
 
     certs: tuple[LoadedCert, ...] = ()
@@ -127,8 +123,7 @@ class Material:
         return cls(tuple(certs), tuple(keys), tuple(locked))
 
 
-@dataclass(frozen=True, slots=True)
-class TrustStore:
+class TrustStore(NamedTuple):
     """The trust anchors, plus where they came from (for messages)."""
 
     roots: tuple[x509.Certificate, ...]

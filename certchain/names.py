@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -241,8 +240,7 @@ _Subtrees = tuple[list[Any], list[x509.GeneralName]]  # prepared, and as given
 _Named = tuple[str, Any, x509.GeneralName]  # kind, prepared (None: within nothing), as given
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiled:
+class _Compiled(NamedTuple):
     permitted: dict[str, _Subtrees]
     excluded: dict[str, _Subtrees]
 

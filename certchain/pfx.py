@@ -17,7 +17,7 @@ DER and BER (indefinite lengths, chunked strings), followed to a bounded depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # PFX ::= SEQUENCE { version, authSafe ContentInfo, macData OPTIONAL }
 # AuthenticatedSafe ::= SEQUENCE OF ContentInfo   (data or encryptedData)
@@ -123,8 +123,7 @@ _PBES1 = frozenset({  # RFC 8018 appendix A.3: PBEParameter ::= (salt, iteration
 })
 
 
-@dataclass(frozen=True, slots=True)
-class Derivation:
+class Derivation(NamedTuple):
     """One password-based key derivation a file asks for, as its parameters say."""
 
     part: str  # the part of the file it opens: "its MAC", "its encrypted key 1", ...

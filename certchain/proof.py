@@ -263,7 +263,7 @@ def with_finding(result: R, finding: Finding | None) -> R:
     """Return *result* with *finding* among its findings (errors first)."""
     if finding is None:
         return result
-    return replace(result, findings=by_severity([*result.findings, finding]))
+    return result._replace(findings=by_severity([*result.findings, finding]))
 
 
 def check(

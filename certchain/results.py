@@ -8,9 +8,9 @@ position in the file it judged.  ``Finding.position`` indexes that list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography import x509
 
@@ -31,8 +31,7 @@ def _has_error(findings: tuple[Finding, ...]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
-@dataclass(frozen=True, slots=True)
-class BuildResult:
+class BuildResult(NamedTuple):
     """The chosen chain and everything found while building it."""
 
     chain: Chain  # leaf first: the chosen path, or the longest partial one
@@ -61,8 +60,7 @@ class BuildResult:
         return self.chain
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """Everything found about one deployed chain (``verify``, ``doctor``)."""
 
     chain: Chain  # the certificates as they stand in the file
@@ -99,8 +97,7 @@ def endpoint(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-@dataclass(frozen=True, slots=True)
-class Capture:
+class Capture(NamedTuple):
     """What a live server sent in one TLS handshake, exactly as sent (``connect``)."""
 
     host: str  # as given (an IPv6 address without its brackets)

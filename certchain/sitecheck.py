@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -155,7 +155,7 @@ def judge_site(
     if report is None:
         report = Report(chain=(), roles=(), links=(), findings=(), path=(), complete=False)
     source = site.where.file if site.where is not None else None
-    report = replace(report, findings=by_severity([*found, *report.findings]), source=source)
+    report = report._replace(findings=by_severity([*found, *report.findings]), source=source)
     if site.chain is not None and not unloadable and (keys is not None or report.key):
         # The second proof: the files as the server will load them.
         # An encrypted key that a file of passwords opens is handed over opened.

@@ -13,7 +13,6 @@ Presentation only: no click, no printing.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +52,7 @@ def doctor_dicts(result: ConfigResult, file: str, hints: Hints) -> list[dict[str
     docs = [site_dict(site, file, hints) for site in result.sites]
     if result.findings or not result.sites:
         docs.append({
-            **verify_dict(replace(_EMPTY, findings=result.findings), file, hints),
+            **verify_dict(_EMPTY._replace(findings=result.findings), file, hints),
             "server": result.config.server, "site": None, "names": [], "where": None,
             "chain_file": None, "key_file": None,
         })

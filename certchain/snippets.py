@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import SnippetError
 
 NO_KEY_NOTE = "no private key was found: pass it with --key FILE"
 
 
-@dataclass(frozen=True, slots=True)
-class ServedFiles:
+class ServedFiles(NamedTuple):
     """The files a server is configured with (absolute paths)."""
 
     chain: Path  # leaf + intermediates (+ root)

@@ -26,8 +26,8 @@ import signal
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
@@ -46,8 +46,7 @@ def chain_pem(chain: Chain) -> bytes:
     return b"".join(cert.public_bytes(Encoding.PEM) for cert in chain)
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):
     """One file to write, checked by :func:`plan_output` but not yet written."""
 
     path: Path  # as named

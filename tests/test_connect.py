@@ -101,7 +101,7 @@ class TestJudge:
 
     def test_unparsable(self, hier: Hierarchy, policy: Policy) -> None:
         """A certificate the server sent that cannot be parsed is a ConnectError naming it."""
-        broken = dataclasses.replace(captured(hier.leaf), chain=(b"\x30\x03\x02\x01\x01",))
+        broken = captured(hier.leaf)._replace(chain=(b"\x30\x03\x02\x01\x01",))
 
         with pytest.raises(ConnectError, match="certificate 0 that the server sent"):
             judge_capture(broken, policy=policy)

@@ -19,10 +19,9 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from urllib.parse import urlsplit
 
 import click
@@ -426,8 +425,7 @@ QUIET_OPTION = click.option(
 )
 
 
-@dataclass(frozen=True)
-class Judging:
+class Judging(NamedTuple):
     """The options every judging command shares, read once; :meth:`policy` builds the value."""
 
     trust: tuple[str | Path, ...]  # --trust as given: "certifi", "system" or a path
@@ -581,8 +579,7 @@ def colour_for(*, err: bool = False) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     """How a report is drawn: colour, and the terminal's width (None: lines kept whole)."""
 
     colour: bool = False

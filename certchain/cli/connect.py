@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shlex
 import sys
@@ -92,7 +91,7 @@ def connect(
         raise click.UsageError("--save needs a file: standard output carries the report.")
     save = save.absolute() if save is not None else None
     if judging.hostname is None:
-        judging = dataclasses.replace(judging, hostname=servername or host)
+        judging = judging._replace(hostname=servername or host)
     hints = _hints(host, save, judging)
     with user_errors(hints):
         policy = judging.policy()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -96,7 +95,7 @@ def config(
             policy=policy,
         )
         if refused:
-            report = replace(report, findings=by_severity([*refused, *report.findings]))
+            report = report._replace(findings=by_severity([*refused, *report.findings]))
         else:
             report = prove_served(report, policy, chain_path, server_key_file(report.key))
     style = style_for(err=True)
