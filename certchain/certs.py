@@ -8,8 +8,6 @@ called) live here once, below everything that judges.  Pure functions.
 
 from __future__ import annotations
 
-import functools
-
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -24,6 +22,7 @@ from cryptography.x509.oid import (
 
 from . import extensions
 from .keys import cert_spki
+from .memo import by_identity
 from .model import Chain, Role
 from .names import NameKey, name_key
 from .rawcert import fields_of
@@ -32,13 +31,13 @@ from .rawcert import fields_of
 Identity = tuple[NameKey, bytes]
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def identity(cert: x509.Certificate) -> Identity:
     """Return (subject, public key): what makes two certificates "the same CA"."""
     return name_key(cert.subject), cert_spki(cert)
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def is_self_issued(cert: x509.Certificate) -> bool:
     """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
     raw = fields_of(cert)
@@ -68,7 +67,7 @@ def may_be_self_signed(cert: x509.Certificate) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=4096)
+@by_identity(4096)
 def self_signature_problem(cert: x509.Certificate) -> str | None:
     """Return why *cert*'s own key does not verify its signature, or None (checked once)."""
     return signature_problem(cert, cert)
@@ -159,7 +158,7 @@ _KEY_TYPES: dict[str, tuple[type, str]] = {
 }
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """
     Return why *issuer*'s key does not verify *child*'s signature, or None.
@@ -269,14 +268,14 @@ def cost_with(needs: SignatureNeeds, key: KeyCost) -> int:
     return CHECK_BASE + cost
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def signature_needs(cert: x509.Certificate) -> SignatureNeeds:
     """Return the issuer key type *cert*'s signature algorithm needs, and its signature length."""
     scheme = _SCHEMES.get(cert.signature_algorithm_oid.dotted_string, (None, None))[0]
     return (_KEY_TYPES[scheme][0] if scheme else None), len(cert.signature)
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def key_cost(cert: x509.Certificate) -> KeyCost:
     """Return *cert*'s key type, the cost of one check with it, and its RSA signature length."""
     try:

@@ -9,7 +9,6 @@ reported once, by :func:`malformed`, and never escapes as a traceback.
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +16,15 @@ from typing import NamedTuple, TypeVar, cast
 
 from cryptography import utils, x509
 
+from .memo import by_identity
+
 E = TypeVar("E", bound=x509.ExtensionType)
 # cryptography raises ValueError for most malformed extensions, TypeError for
 # some (an iPAddress name constraint that is not a network) and its own
 # exception types for others (DuplicateExtension): any of them means "cannot
 # be parsed".
 _PARSE_ERRORS = (Exception,)
+
 
 
 @contextmanager
@@ -58,7 +60,7 @@ class _Read(NamedTuple):
     error: str | None = None  # the extensions cannot be parsed (then none is known)
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def _read(cert: x509.Certificate) -> _Read:
     try:
         with _quietly():

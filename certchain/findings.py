@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from cryptography import x509
 
+from .memo import by_identity
+
 #: More findings of one kind (code and severity) than this would fill a
 #: screen: a text report shows the first :data:`SAME_KIND_SHOWN` and one line
 #: that counts the rest, and where one cause gives many (certificates ``build``
@@ -206,12 +208,14 @@ def by_severity(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity]))
 
 
+@by_identity(1024)
 def subject_text(cert: x509.Certificate) -> str:
     """Return *cert*'s subject as an RFC 4514 string (``CN=R11,O=Let's Encrypt``)."""
     text = cert.subject.rfc4514_string()
     return text or "(empty subject)"
 
 
+@by_identity(1024)
 def issuer_text(cert: x509.Certificate) -> str:
     """Return *cert*'s issuer as an RFC 4514 string."""
     return cert.issuer.rfc4514_string() or "(empty issuer)"

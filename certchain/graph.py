@@ -38,7 +38,6 @@ judgement can say "not judged within bounds" instead of "no issuer".
 
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
 from collections import deque
@@ -56,6 +55,7 @@ from .certs import (
     signature_problem,
 )
 from .keys import cert_spki
+from .memo import by_identity
 from .model import Chain, fingerprint
 from .names import NameKey, name_key
 from .pool import CertPool, KeyGroup, id_rank, key_ids
@@ -126,7 +126,7 @@ def _key_bytes(cert: x509.Certificate) -> bytes:
         return b"unreadable key of " + fingerprint(cert).encode()
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def _identity(cert: x509.Certificate) -> tuple[NameKey, bytes]:
     """(subject, public key): what makes two certificates the same CA, for loop avoidance."""
     return name_key(cert.subject), _key_bytes(cert)

@@ -6,12 +6,11 @@ Pure functions; nothing here prints or reads files.
 
 from __future__ import annotations
 
-import functools
-
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from .memo import by_identity
 from .model import PrivateKey
 
 _SUPPORTED_PRIVATE = (
@@ -41,7 +40,7 @@ def spki(public_key: object) -> bytes:
     )
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def cert_spki(cert: x509.Certificate) -> bytes:
     """Return the DER SubjectPublicKeyInfo of *cert* (the whole public key)."""
     return spki(cert.public_key())

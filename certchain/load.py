@@ -389,7 +389,18 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
     return cast(PrivateKey, key)
 
 
+#: Certificates already loaded and checked, by their DER: the same bytes read
+#: again (the intermediate and root of a thousand chained files) give the same
+#: object, whose parsed names, extensions and judgements are then reused.
+#: Bounded: past the limit, certificates are loaded afresh.
+_LOADED: dict[bytes, LoadedCert] = {}
+_LOADED_LIMIT = 1024
+
+
 def _der_cert(der: bytes, source: Source, block: int | None, checks: _Checks) -> LoadedCert:
+    seen = _LOADED.get(der)
+    if seen is not None:
+        return LoadedCert(seen.cert, source, seen.raw)
     try:
         cert = x509.load_der_x509_certificate(der)
     except x509.InvalidVersion as exc:  # version 4 and up: no X.509 certificate
@@ -405,7 +416,10 @@ def _der_cert(der: bytes, source: Source, block: int | None, checks: _Checks) ->
             "your certificate authority.",
             block=block,
         ) from exc
-    return checks.loaded(cert, source, block, der=der)
+    loaded = checks.loaded(cert, source, block, der=der)
+    if len(_LOADED) < _LOADED_LIMIT:
+        _LOADED[der] = loaded
+    return loaded
 
 
 class _Checks:

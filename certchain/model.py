@@ -9,7 +9,6 @@ TLS server's Certificate message).
 from __future__ import annotations
 
 import enum
-import functools
 import hashlib
 import warnings
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ from cryptography import utils, x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .memo import by_identity
 from .rawcert import RawFields
 
 #: Private key types certchain can match against a certificate.
@@ -174,7 +174,7 @@ def copies(
     return firsts, repeated
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def fingerprint(cert: x509.Certificate) -> str:
     """Return the lowercase hex SHA-256 of *cert*'s DER encoding."""
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()

@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from . import extensions
+from .memo import by_identity
 
 #: A comparable form of an X.509 Name (see :func:`name_key`).
 NameKey = tuple[frozenset[tuple[str, str]], ...]
@@ -294,7 +295,7 @@ def _dns_subtree(constraint: str) -> tuple[str, str]:
     return constraint, "." + constraint
 
 
-@functools.lru_cache(maxsize=256)
+@by_identity(256)
 def _constrained_names(cert: x509.Certificate, is_leaf: bool) -> tuple[_Named, ...]:
     """Return (kind, prepared value or None, name) for each name constraints apply to."""
     names: list[x509.GeneralName] = list(san_names(cert))

@@ -10,19 +10,19 @@ all of them.  Pure: no I/O, no clock; :mod:`certchain.graph` searches over it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 
 from cryptography import x509
 
 from . import extensions
 from .certs import KeyCost, cost_with, key_cost, signature_needs
+from .memo import by_identity
 from .model import LoadedCert, copies, fingerprint
 from .names import NameKey, name_key
 from .rawcert import RawFields, fields_of, key_id
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
     """Return (authority key id, subject key id), each None when absent."""
     aki = extensions.get(cert, x509.AuthorityKeyIdentifier)

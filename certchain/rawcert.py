@@ -15,12 +15,13 @@ this reader does not follow gives None, and the caller takes the slow road.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from .memo import by_identity
 
 
 class RawFields(NamedTuple):
@@ -79,7 +80,7 @@ def fields_of_der(der: bytes) -> RawFields | None:
         return None
 
 
-@functools.lru_cache(maxsize=8192)
+@by_identity(8192)
 def fields_of(cert: x509.Certificate) -> RawFields:
     """Return *cert*'s raw fields (from its TBSCertificate: a few microseconds; remembered)."""
     fields = _fields_at(cert.tbs_certificate_bytes, 0)

@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorit
 
 from . import extensions
 from .certs import is_ca, is_self_issued, oid_name, signature_problem
+from .memo import by_identity
 from .model import Chain, serial_number
 from .names import first_subject_name, parse_ip, san_names
 
@@ -170,14 +171,14 @@ def pedantic_objections(chain: Chain) -> list[tuple[int, str]]:
     last = len(chain) - 1
     for index, cert in enumerate(chain):
         anchor = index == last and index > 0
-        reasons = _cert_objections(cert, anchor)
+        found.extend((index, reason) for reason in _cert_objections(cert, anchor))
         if index == 0:
-            reasons += _leaf_objections(cert)
-        found.extend((index, reason) for reason in reasons)
+            found.extend((index, reason) for reason in _leaf_objections(cert))
     return found
 
 
-def _cert_objections(cert: x509.Certificate, anchor: bool) -> list[str]:
+@by_identity(1024)  # the same intermediate in many files is judged once
+def _cert_objections(cert: x509.Certificate, anchor: bool) -> tuple[str, ...]:
     reasons = []
     # Trust anchors are exempt: clients never check an anchor's serial, and
     # real roots (Starfield G2) have serial 0.
@@ -213,7 +214,7 @@ def _cert_objections(cert: x509.Certificate, anchor: bool) -> list[str]:
         shown = oid_name(cert.signature_algorithm_oid)
         reasons.append(f"its signature algorithm ({shown}) is not one the CA/B Forum "
                        "allows (BR 7.1.3.2)")
-    return reasons
+    return tuple(reasons)
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
