@@ -16,7 +16,6 @@ default ``ensure_ascii``, every non-ASCII one).
 from __future__ import annotations
 
 import re
-import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -372,6 +371,8 @@ def wrap_line(line: str, width: int | None, *, hang: int | None = None) -> list[
     if hang is None:
         hang = indent + 4
     hang = min(hang, max(width // 3, 1))
+    import textwrap  # here: lines are wrapped only on a terminal
+
     wrapped = textwrap.wrap(
         plain, width=width, subsequent_indent=" " * hang,
         break_long_words=True, break_on_hyphens=False,

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -111,6 +110,8 @@ def build(
     if split and not quiet:
         click.echo("\n".join(links_lines(split)), err=True)
     if as_json:
+        import json  # here: only --json needs it
+
         click.echo(json.dumps(
             build_dict(result, written, snippet, HINTS, combined=key_file), indent=2
         ))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import os
 import re
 import shutil
@@ -21,14 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 from urllib.parse import urlsplit
 
 import click
-from click.shell_completion import CompletionItem
 
 from .. import deploy, reading
-from ..cache import cache_folder
 from ..errors import (
     AmbiguousLeaf,
     BadPassword,
@@ -52,6 +49,9 @@ from ..report import Hints, error_dict, error_lines, escape
 from ..snippets import RENDERERS
 from ..trust import NAMED_STORES, certifi_store, store_from_specs
 from .codes import ExitCode
+
+if TYPE_CHECKING:  # click's completion module: imported when completing
+    from click.shell_completion import CompletionItem
 
 PASSWORD_ENV = "CERTCHAIN_KEY_PASSWORD"
 T = TypeVar("T")
@@ -151,6 +151,8 @@ def show_error(exc: click.ClickException, *, as_json: bool, file: str | None = N
     """
     exc.show()
     if as_json:
+        import json  # here: only --json needs it
+
         click.echo(json.dumps(error_object(exc, file)))
 
 
@@ -321,6 +323,8 @@ class TrustSpec(click.ParamType):  # type: ignore[type-arg]  # generic from clic
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
         names = [CompletionItem(n) for n in NAMED_STORES if n.startswith(incomplete)]
         return [*names, CompletionItem(incomplete, type="file")]
 
@@ -356,6 +360,8 @@ class InputFile(click.ParamType):  # type: ignore[type-arg]  # generic from clic
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
         return [CompletionItem(incomplete, type="file")]
 
 
@@ -449,8 +455,11 @@ class Judging(NamedTuple):
         store = store_from_specs(self.trust) if self.trust else certifi_store()
         fetcher = None
         if self.fetch_missing:
+            # Imported here: only a run that fetches needs urllib and the cache.
+            from ..cache import cache_folder
+            from ..fetcher import UrllibFetcher
+
             cache = None if self.no_cache else cache_folder()
-            from ..fetcher import UrllibFetcher  # urllib: only for a run that fetches
 
             fetcher = UrllibFetcher(timeout=self.timeout, cache=cache)
         return Policy(
