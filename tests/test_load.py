@@ -879,3 +879,23 @@ class TestSiblingKey:
         (tmp_path / "host.key").write_bytes(b"")
 
         assert sibling_key(tmp_path / "sub" / "host.crt") is None
+
+
+class TestEndLine:
+    """The END line is found by a byte search, then the pattern: exactly as the pattern alone."""
+
+    @pytest.mark.parametrize("text", [
+        b"AAAA\n-----END CERTIFICATE-----\n",
+        b"AAAA\n-----END lower-----\n-----END CERTIFICATE-----\n",
+        b"AAAA\n-----END \n-----END-----\n-----END X509 CRL-----",
+        b"-----END -----END CERTIFICATE-----",
+        b"no end here",
+        b"",
+    ])
+    def test_same_as_the_pattern(self, text: bytes) -> None:
+        from certchain.load import _END, _end_line
+
+        found, expected = _end_line(text, 0), _END.search(text, 0)
+        assert (found and (found.span(), found.group(1))) == (
+            expected and (expected.span(), expected.group(1))
+        )
