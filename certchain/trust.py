@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import certifi
 from cryptography import utils, x509
 
 from . import reading
@@ -51,6 +49,8 @@ _HASH_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
 def certifi_store() -> TrustStore:
     """Return the Mozilla root program's anchors as shipped by certifi."""
+    import certifi  # here: a run given its anchors (--trust FILE) does not need it
+
     path = Path(certifi.where())
     try:
         data = path.read_bytes()
@@ -105,6 +105,8 @@ def _system_locations() -> list[Path]:
     replace the places OpenSSL was built with; one that names nothing is an
     error, since OpenSSL would then trust nothing from it.
     """
+    import ssl  # here: only the system store asks where OpenSSL looks
+
     defaults = ssl.get_default_verify_paths()
     located: list[Path] = []
     for variable, built_in, folder in (

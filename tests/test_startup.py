@@ -17,24 +17,27 @@ from pki import PKI, hierarchy
 import certchain
 
 PROBE = """
-import json, sys
+import sys
 from certchain.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:
     pass
 sys.stdout.flush()
-mine = ("certchain", "cryptography", "http", "multiprocessing", "concurrent")
-print(json.dumps(sorted(m for m in sys.modules
-                        if m.split(".")[0] in mine or m == "urllib.request")), file=sys.stderr)
+mine = ("certchain", "cryptography", "http", "multiprocessing", "concurrent", "ssl", "certifi",
+        "json", "textwrap")
+found = sorted(m for m in sys.modules if m.split(".")[0] in mine or m == "urllib.request")
+import json  # after the list: the probe's own import is not the command's
+print(json.dumps(found), file=sys.stderr)
 """
 
 
 def modules_after(*argv: str, cwd: Path | None = None) -> set[str]:
     """Run certchain with *argv* in a fresh interpreter; return the modules it imported.
 
-    Only certchain's, cryptography's, the network's (http, urllib.request) and the
-    process pool's (multiprocessing, concurrent) are listed.
+    Only certchain's, cryptography's, the network's (http, urllib.request), the
+    process pool's (multiprocessing, concurrent) and a few dear ones of the
+    standard library (ssl, json, textwrap) and certifi are listed.
     """
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60,
@@ -114,6 +117,8 @@ def test_build_imports_no_other_command(tmp_path: Path) -> None:
         "certchain.cli.audit", "certchain.cli.deploy", "certchain.doctor", "certchain.jhconfig",
         "certchain.verify", "certchain.inventory", "certchain.certbot",
         "certchain.fetcher", "urllib.request", "http.client",  # no network: nothing fetched
+        "ssl", "certifi",  # anchors given (--trust FILE): neither OpenSSL's paths nor certifi
+        "json", "textwrap",  # no --json, no terminal to wrap lines for
     }
 
 
