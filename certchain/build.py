@@ -188,8 +188,8 @@ _LEFT_OUT: dict[str, tuple[Severity, str, str]] = {
     ),
     "alternative": (
         Severity.INFO,
-        "{cert} is an alternative path (a cross-sign or an older issue) that was not "
-        "chosen; it is left out.",
+        "{cert} is an alternative path (a cross-sign or an older issue) or shares the name "
+        "of a certificate in the chain, and was not chosen; it is left out.",
         "{count} certificates are alternative paths (cross-signs or older issues) or "
         "share the name of a certificate in the chain, and were not chosen ({named}; and "
         "{more} more); they are left out.",

@@ -1054,6 +1054,19 @@ class TestInformational:
         assert {f.severity.value for f in unused} == {"info"}
         assert len(unused) == 2  # the cross-sign and root B
 
+    def test_same_named_certificate_is_said_to_share_the_name(
+        self, pki: PKI, chain3: Hierarchy
+    ) -> None:
+        """A CA named as the intermediate but with another key: left out, and said why."""
+        twin = pki.issue(chain3.intermediate.cert.subject, new_key(), chain3.root, ca=True)
+        result = build(
+            chain3.leaf, twin, chain3.intermediate, store=trust(chain3.root)
+        )
+        assert_chain(result, [chain3.leaf, chain3.intermediate, chain3.root])
+        (unused,) = findings(result, "unused-cert")
+        assert unused.severity.value == "info"
+        assert "shares the name of a certificate in the chain" in unused.message
+
     def test_root_included(self, chain3: Hierarchy) -> None:
         """A chain ending at a self-signed root keeps it by default, with a root-included info."""
         result = build(chain3.leaf, chain3.intermediate, chain3.root, store=trust(chain3.root))
