@@ -403,7 +403,7 @@ def _check_key_type(key: object, source: Path | None, block: int | None) -> Priv
 #: Certificates already loaded and checked, by their DER: the same bytes read
 #: again (the intermediate and root of a thousand chained files) give the same
 #: object, whose parsed names, extensions and judgements are then reused.
-#: Bounded: past the limit, certificates are loaded afresh.
+#: Bounded: past the limit, it starts afresh.
 _LOADED: dict[bytes, LoadedCert] = {}
 _LOADED_LIMIT = 1024
 
@@ -428,8 +428,9 @@ def _der_cert(der: bytes, source: Source, block: int | None, checks: _Checks) ->
             block=block,
         ) from exc
     loaded = checks.loaded(cert, source, block, der=der)
-    if len(_LOADED) < _LOADED_LIMIT:
-        _LOADED[der] = loaded
+    if len(_LOADED) >= _LOADED_LIMIT:  # bounded: a long-lived process starts afresh
+        _LOADED.clear()
+    _LOADED[der] = loaded
     return loaded
 
 

@@ -67,6 +67,13 @@ class TestByIdentity:
 
 
 class TestLoadedOnce:
+    @pytest.fixture(autouse=True)
+    def fresh_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each test starts with the loader's table empty, whatever ran before it."""
+        from certchain import load
+
+        monkeypatch.setattr(load, "_LOADED", {})
+
     def test_the_same_bytes_give_the_same_certificate(self, pki: PKI) -> None:
         h = hierarchy(pki, "shared.example.org")
         first = load_bytes(pem(h.leaf.cert) + pem(h.intermediate.cert))
@@ -108,3 +115,18 @@ class TestLoadedOnce:
 
         assert judged.count(inter.cert) == judged.count(root.cert) == 1
         assert len(judged) == 5 + 2  # each leaf, the intermediate and the root once
+
+    def test_bounded_and_still_working_when_full(
+        self, pki: PKI, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Past its limit the table starts afresh: a long-lived process keeps the benefit."""
+        from certchain import load
+
+        full = {f"earlier {n}".encode(): None for n in range(load._LOADED_LIMIT)}
+        monkeypatch.setattr(load, "_LOADED", full)
+        h = hierarchy(pki, "full.example.org")
+        first = load_bytes(pem(h.intermediate.cert))
+        again = load_bytes(pem(h.intermediate.cert))
+
+        assert len(load._LOADED) <= load._LOADED_LIMIT
+        assert again.certs[0].cert is first.certs[0].cert
