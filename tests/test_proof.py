@@ -365,6 +365,28 @@ class TestProveChain:
             anchor=chain3.root.cert, policy=policy_for(chain3.root),
         ) is None
 
+    def test_the_client_side_is_made_once_per_anchor(
+        self, pki: PKI, chain3: Hierarchy, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Sites proven against one anchor share its client context; each proof still holds."""
+        made: list[object] = []
+        make = proof._client.__wrapped__  # type: ignore[attr-defined]
+
+        def counting(anchor: Any, level: int | None, named: bool) -> ssl.SSLContext:
+            made.append(anchor)
+            return make(anchor, level, named)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(proof, "_client", proof.by_identity()(counting))
+        policy = policy_for(chain3.root)
+        for n in range(3):
+            leaf = pki.leaf(chain3.intermediate, f"site{n}.example.org")
+            assert proof.prove_chain(
+                pems(leaf, chain3.intermediate), leaf.key, anchor=chain3.root.cert,
+                policy=policy,
+            ) is None
+
+        assert made == [chain3.root.cert]
+
     def test_refusal_the_rules_missed_says_so(self, legacy: Hierarchy) -> None:
         """Rules that found nothing: the stack's refusal is an error that says they missed it."""
         finding = proof.prove_chain(
