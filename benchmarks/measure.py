@@ -55,10 +55,24 @@ class Sample:
 
 @dataclass(frozen=True)
 class Figure:
-    """The medians over repeated runs of one command."""
+    """The medians over repeated runs of one command, and each run's time in turn."""
 
     seconds: float
     peak_kib: int
+    runs: tuple[float, ...] = ()  # each timed run's seconds, in the order they ran
+
+    def ratio(self, other: Figure) -> float:
+        """
+        This command's time over *other*'s: the median of the ratios of runs made in turn.
+
+        Runs of the commands measured together alternate (a, b, a, b, ...), so
+        each pair saw the machine alike; the median of the pairs' ratios is
+        not moved by a slow spell that the ratio of the two medians takes
+        whole (farm-bench's way).  Without runs in turn, the medians' ratio.
+        """
+        if len(self.runs) == len(other.runs) and self.runs:
+            return statistics.median(a / b for a, b in zip(self.runs, other.runs))
+        return self.seconds / other.seconds
 
     @property
     def mib(self) -> float:
@@ -177,6 +191,7 @@ def measure(commands: Sequence[Command], repeat: int, *, warm_up: bool = False) 
         Figure(
             statistics.median(s.seconds for s in runs),
             round(statistics.median(s.peak_kib for s in runs)),
+            tuple(s.seconds for s in runs),
         )
         for runs in samples
     ]

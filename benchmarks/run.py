@@ -146,7 +146,7 @@ def _python(code: str) -> Command:
 
 
 def _ratio(a: Figure, b: Figure) -> float:
-    return a.seconds / b.seconds
+    return a.ratio(b)
 
 
 def _at_most(value: float, limit: float) -> tuple[str, str, bool]:
