@@ -1,3 +1,3 @@
-from certchain.cli import main
+from certchain.cli import run
 
-main()
+run()

@@ -82,6 +82,7 @@ def _pooled(work: Callable[[T], R], items: Sequence[T], workers: int) -> Iterato
         # Small chunks keep the cores busy to the end; each costs a round trip.
         chunk = max(1, min(64, len(items) // (workers * 8)))
         yield from pool.map(_run, items, chunksize=chunk)
+        pool.shutdown(wait=True)  # every result is in: the idle workers end and are joined
     except BrokenProcessPool as exc:  # a worker was killed (out of memory, a signal)
         raise BatchError(
             "a worker process ended abruptly while judging these files (killed, or out "

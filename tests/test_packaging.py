@@ -75,13 +75,13 @@ class TestInstalledMetadata:
         assert pyproject_version() == version("certchain") == certchain.__version__
 
     def test_console_script_entry_point(self) -> None:
-        """The installed distribution declares the console script certchain.cli:main."""
-        from certchain.cli import main
+        """The installed distribution declares the console script certchain.cli:run."""
+        from certchain.cli import run
 
         (script,) = entry_points(group="console_scripts", name="certchain")
 
-        assert script.value == "certchain.cli:main"
-        assert main is script.load()
+        assert script.value == "certchain.cli:run"
+        assert run is script.load()
 
 
 class TestWheel:
@@ -90,11 +90,11 @@ class TestWheel:
         assert "certchain/py.typed" in wheel.namelist()
 
     def test_console_script(self, wheel: zipfile.ZipFile) -> None:
-        """The wheel's entry points declare certchain = certchain.cli:main."""
+        """The wheel's entry points declare certchain = certchain.cli:run."""
         parser = configparser.ConfigParser()
         parser.read_string(dist_info_file(wheel, "entry_points.txt"))
 
-        assert parser["console_scripts"]["certchain"] == "certchain.cli:main"
+        assert parser["console_scripts"]["certchain"] == "certchain.cli:run"
 
     def test_metadata_version(self, wheel: zipfile.ZipFile) -> None:
         """The wheel's METADATA carries the name certchain and pyproject's version."""

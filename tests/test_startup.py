@@ -133,3 +133,72 @@ def test_verify_of_one_file_starts_no_pool(tmp_path: Path) -> None:
 
     assert "certchain.batch" in loaded
     assert not {m for m in loaded if m.split(".")[0] in ("multiprocessing", "concurrent")}
+
+
+EXIT_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+from certchain.cli import run
+sys.argv = ["certchain", *sys.argv[1:]]
+run()
+"""
+
+
+def _ended(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, *argv], capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_finished_run_ends_at_once(tmp_path: Path) -> None:
+    """Output flushed, the process ends without taking Python apart (no exit handlers)."""
+    chain = hierarchy(PKI(), "www.example.org")
+    path = tmp_path / "chained.pem"
+    path.write_bytes(chain.leaf.pem + chain.intermediate.pem)
+    root = chain.root.write(tmp_path / "root.crt")
+
+    done = _ended("verify", str(path), "--trust", str(root), "--at", "2030-01-01")
+    refused = _ended("verify", str(tmp_path / "missing.pem"))
+
+    assert done.returncode == 0 and "ok" in done.stdout.lower()
+    assert "atexit ran" not in done.stderr
+    assert refused.returncode == 2 and "Error:" in refused.stderr  # exit codes kept
+
+
+def test_a_run_with_a_pool_ends_at_once_too(tmp_path: Path) -> None:
+    """A verify of many files forks workers, joins them when done, and ends at once too."""
+    from certchain import batch
+
+    if batch.cores() < 2 or not batch._can_fork():
+        pytest.skip("a batch runs on a pool only with two cores and fork")
+    chain = hierarchy(PKI(), "www.example.org")
+    files = []
+    for n in range(batch.MIN_PARALLEL + 8):
+        path = tmp_path / f"host{n}.pem"
+        path.write_bytes(chain.leaf.pem + chain.intermediate.pem)
+        files.append(str(path))
+    root = chain.root.write(tmp_path / "root.crt")
+
+    done = _ended("verify", *files, "--trust", str(root), "--at", "2030-01-01")
+
+    assert done.returncode == 0
+    assert f"{len(files)} files: {len(files)} ok" in done.stdout
+    assert "atexit ran" not in done.stderr
+
+
+def test_a_thread_left_running_ends_the_ordinary_way() -> None:
+    """Something still running (here a thread) is joined: the process ends normally."""
+    probe = (
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "threading.Thread(target=time.sleep, args=(0.2,)).start()\n"
+        "from certchain.cli import run\n"
+        "sys.argv = ['certchain', '--version']\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+    assert done.returncode == 0 and "certchain, version" in done.stdout
+    assert "atexit ran" in done.stderr
