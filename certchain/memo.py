@@ -29,21 +29,38 @@ def by_identity(size: int = DEFAULT_SIZE) -> Callable[[Callable[..., R]], Callab
     """Memoise a function of positional arguments by the identity of each argument."""
 
     def decorate(function: Callable[..., R]) -> Callable[..., R]:
-        memo: dict[tuple[int, ...], tuple[tuple[Any, ...], R]] = {}
+        memo: dict[object, tuple[object, R]] = {}
 
-        @wraps(function)
-        def remembered(*args: Any) -> R:
-            # Ids are unique among live objects, and the memo keeps its
-            # arguments alive: an entry found is for these very objects.
-            key = tuple(map(id, args))
-            hit = memo.get(key)
-            if hit is not None:
-                return hit[1]
-            value = function(*args)
-            if len(memo) >= size:
-                memo.clear()
-            memo[key] = (args, value)
-            return value
+        # Ids are unique among live objects, and the memo keeps its arguments
+        # alive: an entry found is for these very objects.  A function of one
+        # argument (most of them) is keyed by its id alone: the commonest
+        # call, a hit, is then one dictionary lookup.
+        if function.__code__.co_argcount == 1:
+
+            @wraps(function)
+            def remembered(arg: Any) -> R:
+                hit = memo.get(id(arg))
+                if hit is not None:
+                    return hit[1]
+                value = function(arg)
+                if len(memo) >= size:
+                    memo.clear()
+                memo[id(arg)] = (arg, value)
+                return value
+
+        else:
+
+            @wraps(function)
+            def remembered(*args: Any) -> R:
+                key = tuple(map(id, args))
+                hit = memo.get(key)
+                if hit is not None:
+                    return hit[1]
+                value = function(*args)
+                if len(memo) >= size:
+                    memo.clear()
+                memo[key] = (args, value)
+                return value
 
         remembered.cache_clear = memo.clear  # type: ignore[attr-defined]
         return remembered
