@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     from .graph import Search, build_chains
     from .inventory import inspect_material
     from .jhconfig import parse_settings, set_ssl
+    from .keyfiles import find_keys, sibling_key
     from .keys import key_matches
-    from .load import find_keys, load_bytes, load_file, load_files, sibling_key
+    from .load import load_bytes, load_file, load_files
     from .metrics import prometheus_text
     from .model import Chain, Format, LoadedCert, LoadedKey, Material, Role, Source, TrustStore
     from .policy import Policy
@@ -140,11 +141,11 @@ _HOMES: dict[str, str] = {
     "parse_settings": "jhconfig",
     "set_ssl": "jhconfig",
     "key_matches": "keys",
-    "find_keys": "load",
+    "find_keys": "keyfiles",
     "load_bytes": "load",
     "load_file": "load",
     "load_files": "load",
-    "sibling_key": "load",
+    "sibling_key": "keyfiles",
     "Chain": "model",
     "Format": "model",
     "LoadedCert": "model",

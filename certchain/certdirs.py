@@ -9,7 +9,7 @@ configuration, so each becomes a :class:`~certchain.sites.Site`:
   judge's ``file-not-found``), as certbot's own instructions configure
   servers; it names no host, the certificate is what certbot asked for;
 - a folder of certificate files serves each file that holds a host
-  certificate, with the key kept beside it (:func:`certchain.load.sibling_key`).
+  certificate, with the key kept beside it (:func:`certchain.keyfiles.sibling_key`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from .certs import is_ca
 from .errors import CertchainError, LoadError
 from .findings import Code, Finding, Severity
-from .load import load_file, sibling_key
+from .keyfiles import sibling_key
+from .load import load_file
 from .sites import CERTBOT, FILES, Site
 
 #: What certbot's instructions configure a server with, in ``live/NAME``.

@@ -29,7 +29,7 @@ from certchain.certbot import Lineage, lineage, preferred_chain, renew_command
 from certchain.cli import PASSWORD_ENV, ExitCode, main
 from certchain.errors import BadPassword, PasswordRequired
 from certchain.findings import Code, Remedy, Severity
-from certchain.load import find_keys, sibling_key
+from certchain.keyfiles import find_keys, sibling_key
 from certchain.model import Format, LockedKey, Material, Source
 
 PASSWORD = "correct-horse-7731"

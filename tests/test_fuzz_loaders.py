@@ -27,7 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certchain.errors import CertchainError
-from certchain.load import find_keys, load_bytes, load_file, load_stream
+from certchain.keyfiles import find_keys
+from certchain.load import load_bytes, load_file, load_stream
 from certchain.model import Material
 from certchain.trust import store_from_paths
 

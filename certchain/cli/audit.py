@@ -17,7 +17,7 @@ import click
 from .. import certbot
 from ..batch import map_ordered
 from ..inventory import INSPECT_LIMIT, inspect_material
-from ..load import find_keys
+from ..keyfiles import find_keys
 from ..model import Material, Role
 from ..report import error_lines, escape, inspect_text, paint, verify_dict, verify_text
 from ..results import Report

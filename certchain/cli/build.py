@@ -11,7 +11,8 @@ import click
 
 from ..build import build_chain
 from ..deploy import served_files
-from ..load import find_keys, load_file, load_files
+from ..keyfiles import find_keys
+from ..load import load_file, load_files
 from ..model import LockedKey, Material
 from ..report import build_dict, build_text, links_lines
 from ..results import BuildResult

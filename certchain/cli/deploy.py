@@ -13,7 +13,8 @@ import click
 from ..deploy import plan_config_edit, served_files, unreadable_files
 from ..doctor import doctor_config
 from ..findings import Severity, by_severity
-from ..load import find_keys, load_file
+from ..keyfiles import find_keys
+from ..load import load_file
 from ..model import Material
 from ..proof import prove_served, server_key_file
 from ..report import (
