@@ -194,8 +194,9 @@ def judge_sites(
 
     done: dict[int, SiteAudit] = {}
     ready = 0  # the sites yielded so far, in order
-    for unit, audits in zip(units.values(), batch.map_ordered(work, list(units.values()),
-                                                               workers=workers)):
+    # The pool's results first: zip then runs it to its end, where its workers are joined.
+    for audits, unit in zip(batch.map_ordered(work, list(units.values()), workers=workers),
+                            units.values()):
         done.update(zip(unit, audits))
         while ready in done:
             yield done.pop(ready)

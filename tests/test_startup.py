@@ -202,3 +202,25 @@ def test_a_thread_left_running_ends_the_ordinary_way() -> None:
 
     assert done.returncode == 0 and "certchain, version" in done.stdout
     assert "atexit ran" in done.stderr
+
+
+def test_an_audit_with_a_pool_ends_at_once_too(tmp_path: Path) -> None:
+    """audit judges many sites on a pool, runs it to its end, and ends at once."""
+    from certchain import batch
+
+    if batch.cores() < 2 or not batch._can_fork():
+        pytest.skip("a batch runs on a pool only with two cores and fork")
+    pki = PKI()
+    root = pki.root()
+    inter = pki.intermediate(root)
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    for n in range(batch.MIN_PARALLEL + 8):
+        leaf = pki.leaf(inter, f"host{n}.example.org")
+        (folder / f"host{n}.pem").write_bytes(leaf.pem + inter.pem)
+    anchor = root.write(tmp_path / "root.crt")
+
+    done = _ended("audit", str(folder), "--trust", str(anchor), "--at", "2030-01-01")
+
+    assert f"{batch.MIN_PARALLEL + 8} sites" in done.stdout, done.stdout + done.stderr
+    assert "atexit ran" not in done.stderr
