@@ -1,7 +1,8 @@
 """
-Start-up: ``certchain --version`` imports nothing of the library, ``import
-certchain`` imports no submodule until a name is used, and each command
-imports only what it uses (issue 10; the times are in benchmarks/run.py).
+Start-up and ending: ``certchain --version`` imports nothing of the library,
+``import certchain`` imports no submodule until a name is used, each command
+imports only what it uses, and a finished run ends at once unless something
+it started still runs (issue 10; the times are in benchmarks/run.py).
 """
 
 from __future__ import annotations
