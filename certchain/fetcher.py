@@ -21,6 +21,7 @@ import urllib.request
 from contextlib import suppress
 from email.message import Message
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urljoin
 
 import certifi
@@ -236,20 +237,27 @@ def _redirect(url: str, headers: Message) -> str:
 # socket timeout alone bounds each read, not a body that trickles forever).
 
 
+C = TypeVar("C", bound=http.client.HTTPConnection)
+
+
+def _recording(base: type[C], sockets: list[socket.socket]) -> type[C]:
+    """*base* (HTTP or HTTPS), noting each socket it connects in *sockets*."""
+
+    class Connection(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            sockets.append(self.sock)
+
+    return Connection
+
+
 class _HTTPHandler(urllib.request.HTTPHandler):
     def __init__(self, sockets: list[socket.socket]) -> None:
         super().__init__()
         self.sockets = sockets
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        sockets = self.sockets
-
-        class Connection(http.client.HTTPConnection):
-            def connect(self) -> None:
-                super().connect()
-                sockets.append(self.sock)
-
-        return self.do_open(Connection, req)
+        return self.do_open(_recording(http.client.HTTPConnection, self.sockets), req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
@@ -259,11 +267,5 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self.context = context
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        sockets = self.sockets
-
-        class Connection(http.client.HTTPSConnection):
-            def connect(self) -> None:
-                super().connect()
-                sockets.append(self.sock)
-
-        return self.do_open(Connection, req, context=self.context)
+        connection = _recording(http.client.HTTPSConnection, self.sockets)
+        return self.do_open(connection, req, context=self.context)

@@ -44,7 +44,7 @@ def _end(data: bytes, pos: int) -> tuple[int, int]:
 
 def _fields_at(data: bytes, tbs: int) -> RawFields | None:
     """Read the fields of the TBSCertificate element that starts at *tbs*."""
-    # The loader's hot loop: one pass, no call per element, no list.
+    # The loader's hot loop: one pass, one call per element, no list.
     try:
         if data[tbs] != 0x30:
             return None
@@ -53,26 +53,17 @@ def _fields_at(data: bytes, tbs: int) -> RawFields | None:
         if data[pos] == 0xA0:  # [0] version
             pos += 2 + data[pos + 1]
         # serialNumber, then the signature AlgorithmIdentifier: skipped.
-        pos = _skip(data, pos)
-        issuer = _skip(data, pos)
-        validity = _skip(data, issuer)
-        subject = _skip(data, validity)
-        spki = _skip(data, subject)
-        spki_end = _skip(data, spki)
+        pos = _end(data, pos)[1]
+        issuer = _end(data, pos)[1]
+        validity = _end(data, issuer)[1]
+        subject = _end(data, validity)[1]
+        spki = _end(data, subject)[1]
+        spki_end = _end(data, spki)[1]
     except IndexError:
         return None
     if spki_end > len(data) or data[issuer] != 0x30 or data[subject] != 0x30:
         return None
     return RawFields(data[issuer:validity], data[subject:spki], data[spki:spki_end])
-
-
-def _skip(data: bytes, pos: int) -> int:
-    """Return where the DER element at *pos* ends (definite lengths)."""
-    length = data[pos + 1]
-    if length < 0x80:
-        return pos + 2 + length
-    count = length & 0x7F
-    return pos + 2 + count + int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
 
 
 def fields_of_der(der: bytes) -> RawFields | None:

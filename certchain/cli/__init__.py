@@ -51,12 +51,11 @@ def run() -> NoReturn:
     that left other threads or child processes running (a pool stopped
     early) ends the ordinary way, so that they are joined.
     """
+    code: int | str | None = 0
     try:
-        main.main(prog_name="certchain")
+        main.main(prog_name="certchain")  # standalone: it ends with SystemExit
     except SystemExit as done:
         code = done.code
-    else:  # pragma: no cover - click's standalone mode always ends with SystemExit
-        code = 0
     if not isinstance(code, int) or _others_running():
         raise SystemExit(code)
     for stream in (sys.stdout, sys.stderr):
