@@ -41,7 +41,7 @@ from .findings import (
 )
 from .graph import DeadEnd, Search, SignatureChecks
 from .model import Chain, fingerprint
-from .names import name_key
+from .names import issuer_key, subject_key
 from .policy import Policy
 from .pool import CertPool
 
@@ -201,7 +201,7 @@ def _proven(
     while waiting:
         current = waiting.pop()
         for cert in list(left):
-            if name_key(cert.subject) != name_key(current.issuer):
+            if subject_key(cert) != issuer_key(current):
                 continue
             if not checks.affordable(current, cert) or checks.problem(current, cert) is not None:
                 continue

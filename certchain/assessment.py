@@ -52,7 +52,7 @@ from .model import (
     fingerprint,
     serial_number,
 )
-from .names import NameCheckBudget, all_names, covers_hostname, name_key, san_names
+from .names import NameCheckBudget, all_names, covers_hostname, issuer_key, san_names, subject_key
 from .policy import Policy
 from .pool import CertPool
 from .rawcert import fields_of
@@ -263,7 +263,7 @@ def _raw_name(cert: x509.Certificate, field: str) -> object:
 
 
 def _normal_name(cert: x509.Certificate, field: str) -> object:
-    return name_key(cert.subject if field == "subject" else cert.issuer)
+    return subject_key(cert) if field == "subject" else issuer_key(cert)
 
 
 def _candidates(end_entities: list[x509.Certificate]) -> str:
@@ -274,7 +274,7 @@ def _candidates(end_entities: list[x509.Certificate]) -> str:
         f"{subject_text(c)}, serial {serial_number(c):x}, expires "
         f"{c.not_valid_after_utc:%Y-%m-%d}" for c in end_entities
     )
-    if len({name_key(c.subject) for c in end_entities}) > 1:
+    if len({subject_key(c) for c in end_entities}) > 1:
         return f"candidates: {listed}): pass the host certificate's own file first."
     # The same host certified several times (a renewal pasted next to the old
     # certificate): the one issued last is the one to keep.

@@ -79,8 +79,10 @@ def _pooled(work: Callable[[T], R], items: Sequence[T], workers: int) -> Iterato
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
     )
     try:
-        # Small chunks keep the cores busy to the end; each costs a round trip.
-        chunk = max(1, min(64, len(items) // (workers * 8)))
+        # Small chunks keep both cores busy to the end (a chunk of 8 files is
+        # a few milliseconds of work; 64 left one core idle for tens of them
+        # at the end of a batch); each chunk costs a round trip.
+        chunk = max(1, min(8, len(items) // (workers * 8)))
         yield from pool.map(_run, items, chunksize=chunk)
         pool.shutdown(wait=True)  # every result is in: the idle workers end and are joined
     except BrokenProcessPool as exc:  # a worker was killed (out of memory, a signal)

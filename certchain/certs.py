@@ -24,7 +24,7 @@ from . import extensions
 from .keys import cert_spki
 from .memo import by_identity
 from .model import Chain, Role
-from .names import NameKey, name_key
+from .names import NameKey, issuer_key, subject_key
 from .rawcert import fields_of
 
 #: (subject, public key): what makes two certificates "the same CA".
@@ -34,7 +34,7 @@ Identity = tuple[NameKey, bytes]
 @by_identity(8192)
 def identity(cert: x509.Certificate) -> Identity:
     """Return (subject, public key): what makes two certificates "the same CA"."""
-    return name_key(cert.subject), cert_spki(cert)
+    return subject_key(cert), cert_spki(cert)
 
 
 @by_identity(8192)
@@ -42,7 +42,9 @@ def is_self_issued(cert: x509.Certificate) -> bool:
     """Return whether subject and issuer are the same name (RFC 5280 3.2)."""
     raw = fields_of(cert)
     # The same bytes are the same name; other bytes may be too, once normalised.
-    return raw.subject == raw.issuer or name_key(cert.subject) == name_key(cert.issuer)
+    return raw.subject == raw.issuer or (
+        subject_key(cert, raw.subject) == issuer_key(cert, raw.issuer)
+    )
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:

@@ -57,7 +57,7 @@ from .certs import (
 from .keys import cert_spki
 from .memo import by_identity
 from .model import Chain, fingerprint
-from .names import NameKey, name_key
+from .names import NameKey, subject_key
 from .pool import CertPool, KeyGroup, id_rank, key_ids
 
 # A path longer than this many certificates is never built.  cryptography's
@@ -129,7 +129,7 @@ def _key_bytes(cert: x509.Certificate) -> bytes:
 @by_identity(8192)
 def _identity(cert: x509.Certificate) -> tuple[NameKey, bytes]:
     """(subject, public key): what makes two certificates the same CA, for loop avoidance."""
-    return name_key(cert.subject), _key_bytes(cert)
+    return subject_key(cert), _key_bytes(cert)
 
 
 class SignatureChecks:

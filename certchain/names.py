@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from . import extensions
 from .memo import by_identity
+from .rawcert import fields_of
 
 #: A comparable form of an X.509 Name (see :func:`name_key`).
 NameKey = tuple[frozenset[tuple[str, str]], ...]
@@ -40,6 +41,37 @@ def name_key(name: x509.Name) -> NameKey:
         )
         for rdn in name.rdns
     )
+
+
+#: Normalised names by the DER bytes they were decoded from (bounded).
+_BY_BYTES: dict[bytes, NameKey] = {}
+_BY_BYTES_LIMIT = 8192
+
+
+def subject_key(cert: x509.Certificate, der: bytes | None = None) -> NameKey:
+    """
+    ``name_key(cert.subject)``, found by the subject's bytes without decoding it when known.
+
+    *der* is the subject's DER when the caller has it (else it is read).
+    """
+    return _by_bytes(fields_of(cert).subject if der is None else der, cert, "subject")
+
+
+def issuer_key(cert: x509.Certificate, der: bytes | None = None) -> NameKey:
+    """``name_key(cert.issuer)``, as :func:`subject_key` finds the subject's."""
+    return _by_bytes(fields_of(cert).issuer if der is None else der, cert, "issuer")
+
+
+def _by_bytes(der: bytes, cert: x509.Certificate, field: str) -> NameKey:
+    # The same bytes decode to the same name: a leaf's issuer is its
+    # intermediate's subject, normalised once for a whole batch of files.
+    key = _BY_BYTES.get(der)
+    if key is None:
+        key = name_key(cert.subject if field == "subject" else cert.issuer)
+        if len(_BY_BYTES) >= _BY_BYTES_LIMIT:
+            _BY_BYTES.clear()
+        _BY_BYTES[der] = key
+    return key
 
 
 def _prepare(value: str | bytes) -> str:

@@ -18,7 +18,7 @@ from . import extensions
 from .certs import KeyCost, cost_with, key_cost, signature_needs
 from .memo import by_identity
 from .model import LoadedCert, copies, fingerprint
-from .names import NameKey, name_key
+from .names import NameKey, issuer_key, subject_key
 from .rawcert import RawFields, fields_of, key_id
 
 
@@ -134,7 +134,7 @@ class CertPool:
         if bucket is None:
             bucket = self._by_subject[raw.subject] = []
             if self._normalised is not None:  # a new name, once normalised
-                self._normalised.setdefault(name_key(cert.subject), []).append(raw.subject)
+                self._normalised.setdefault(subject_key(cert, raw.subject), []).append(raw.subject)
         bucket.append((cert, raw.spki))
         self._merged.discard(raw.subject)
         self._groups.pop(raw.subject, None)
@@ -164,8 +164,10 @@ class CertPool:
         if self._normalised is None:
             self._normalised = {}
             for subject, bucket in self._by_subject.items():
-                self._normalised.setdefault(name_key(bucket[0][0].subject), []).append(subject)
-        return [s for s in self._normalised.get(name_key(cert.issuer), ()) if s != issuer]
+                self._normalised.setdefault(
+                    subject_key(bucket[0][0], subject), []
+                ).append(subject)
+        return [s for s in self._normalised.get(issuer_key(cert, issuer), ()) if s != issuer]
 
     def named(self, cert: x509.Certificate) -> list[x509.Certificate]:
         """Return the certificates whose subject is *cert*'s issuer: exact bytes first."""

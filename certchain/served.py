@@ -30,7 +30,7 @@ from .findings import (
     subject_text,
 )
 from .model import Chain, Format, LoadedCert, Material, Role, fingerprint
-from .names import name_key
+from .names import issuer_key, subject_key
 from .policy import Policy
 from .results import Report
 
@@ -195,7 +195,7 @@ def _link(chain: Chain, index: int, judged: Assessment) -> bool | None:
     if index + 1 >= len(chain):
         return None
     child, issuer = chain[index], chain[index + 1]
-    if name_key(child.issuer) != name_key(issuer.subject):
+    if issuer_key(child) != subject_key(issuer):
         return False
     if not judged.signatures.affordable(child, issuer):
         return None
@@ -209,7 +209,7 @@ def _links(chain: Chain, judged: Assessment) -> list[Finding]:
     unchecked = 0
     for index in range(len(chain) - 1):
         child, issuer = chain[index], chain[index + 1]
-        if name_key(child.issuer) != name_key(issuer.subject) or index in already:
+        if issuer_key(child) != subject_key(issuer) or index in already:
             continue
         if child == issuer:
             continue
