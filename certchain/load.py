@@ -329,6 +329,8 @@ def _pem_key(
         # was given, or a password was given for an unencrypted key.
         if password is None:
             raise PasswordRequired(source, block=block) from exc
+        if _looks_encrypted(text):  # an empty password: cryptography takes it for none
+            raise BadPassword(source, block=block) from exc
         key = _retry_key(text, source, block)
     except ValueError as exc:
         if password is not None and _looks_encrypted(text):

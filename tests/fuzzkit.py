@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,6 @@ from typing import Any, TypeVar
 
 from click.testing import Result
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -522,42 +520,6 @@ class OpenCrash:
 
     name: str  # the area and the branch that fixes it
     matches: Callable[[BaseException, str], bool]  # (exception, formatted traceback)
-
-
-def _lazy_field(exc: BaseException, text: str) -> bool:
-    # cryptography parses names (and extensions, keys) when first read, so a
-    # certificate that loads raises there: ValueError ("error parsing asn1
-    # value", "a relative distinguished name cannot be empty"), TypeError
-    # (an attribute of the wrong string type) or a UserWarning (an attribute
-    # too long or empty), the last three from cryptography/x509/name.py.
-    in_names = f"cryptography{os.sep}x509{os.sep}name.py" in text
-    said = ("error parsing asn1 value", "NameAttribute")
-    return any(s in str(exc) for s in said) or in_names
-
-
-def _unloadable_der(exc: BaseException, text: str) -> bool:
-    # load.py catches ValueError only around cryptography's loaders, which
-    # also raise InvalidVersion (a certificate of version 4 or more) and
-    # UnsupportedAlgorithm (PKCS#7 content other than signedData).
-    return isinstance(exc, (x509.InvalidVersion, UnsupportedAlgorithm)) and "load.py" in text
-
-
-def _ber_pkcs12_warning(exc: BaseException, text: str) -> bool:
-    # cryptography warns when it falls back to BER for a PKCS#12 file; load.py
-    # silences that warning for PKCS#7 but not for PKCS#12.
-    return isinstance(exc, UserWarning) and "could not be parsed as DER" in str(exc)
-
-
-def _doctor_values(exc: BaseException, text: str) -> bool:
-    # doctor.py reads a setting's URL with urlsplit (ValueError for a bad
-    # IPv6 host) and expands ~user in a path (RuntimeError for an unknown user).
-    said = ("Invalid IPv6 URL", "Could not determine home directory")
-    return "doctor.py" in text and any(s in str(exc) for s in said)
-
-
-def _option_overflow(exc: BaseException, text: str) -> bool:
-    # --at near year 1 or 9999 with an offset, --warn-days past timedelta's range.
-    return isinstance(exc, OverflowError)
 
 
 #: Crash classes still open while the other branches of issue 9 are unmerged.
