@@ -81,8 +81,10 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
 
     Existing assignments have their value replaced in place (all of them:
     the last one wins in Python, and a stale earlier one would mislead a
-    reader); missing ones are appended.  Running it again on its own output
-    returns the same text.
+    reader).  An assignment is appended where the file may end with another
+    value: none sets the trait, or the last statement that does is not a
+    plain assignment at the top of the file (one inside ``if``, a ``+=``).
+    Running it again on its own output returns the same text.
 
     Raises:
         ConfigError: *text* is not valid Python.
@@ -92,7 +94,6 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
     text = text[len(bom):]
     tree = _parse(text, path)
     spans: list[tuple[int, int, str]] = []
-    found: set[str] = set()
     source = _Source(text)
     for node in ast.walk(tree):
         pairs = _assignments(node)
@@ -109,14 +110,14 @@ def set_ssl(text: str, cert: Path, key: Path, path: Path | None = None) -> str:
                     f"{name[1]} together with other names; split it into one "
                     "assignment per line, then run again (the file was left unchanged)."
                 )
-            found.add(name[1])
             spans.append((*source.span(value), wanted[name[1]]))
     pieces, done = [], 0
     for start, end, literal in sorted(spans):
         pieces += [source.data[done:start], literal.encode("utf-8", "surrogatepass")]
         done = end
     text = b"".join([*pieces, source.data[done:]]).decode("utf-8", "surrogatepass")
-    missing = [t for t in ("ssl_cert", "ssl_key") if t not in found]
+    settled = _set_last(tree)
+    missing = [t for t in ("ssl_cert", "ssl_key") if t not in settled]
     if missing:
         newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ending
         if text and not text.endswith(("\n", "\r")):
@@ -152,6 +153,33 @@ def _assignments(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
         return [(t, node.value) for t in node.targets]
     if isinstance(node, ast.AnnAssign) and node.value is not None:
         return [(node.target, node.value)]
+    return []
+
+
+def _set_last(tree: ast.Module) -> set[str]:
+    """
+    The JupyterHub traits the file certainly sets last with a plain assignment.
+
+    Those whose last top-level statement that sets them is an assignment at
+    the top level, not one inside ``if``, ``try`` or a loop, nor a ``+=``.
+    """
+    last: dict[str, bool] = {}
+    for statement in tree.body:
+        plain = {name[1] for target, _ in _assignments(statement)
+                 if (name := _trait(target)) is not None and name[0] == "JupyterHub"}
+        for node in ast.walk(statement):
+            for target in _targets(node):
+                name = _trait(target)
+                if name is not None and name[0] == "JupyterHub":
+                    last[name[1]] = name[1] in plain
+    return {trait for trait, is_plain in last.items() if is_plain}
+
+
+def _targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target]
     return []
 
 

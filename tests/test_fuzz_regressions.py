@@ -297,21 +297,20 @@ def ran(text: str) -> dict[str, object]:
     return hub
 
 
-@pytest.mark.xfail(strict=True, reason="not in issue 9: set_ssl and writes it does not rewrite "
-                                       f"(jhconfig.py) — a follow-up; {FOUND}")
 @pytest.mark.parametrize("text", [
     "c.JupyterHub.ssl_cert = 'old.crt'\nc.JupyterHub.ssl_cert += '.bak'\n",
     "if x:\n    c.JupyterHub.ssl_cert = 'old.crt'\n",
+    "c.JupyterHub.ssl_cert = 'old.crt'\nif x:\n    c.JupyterHub.ssl_cert = 'other.crt'\n",
+    "c.JupyterHub.ssl_cert: str = 'old.crt'\n",
 ])
 def test_set_ssl_result_sets_the_path(text: str) -> None:
-    """The file config --write leaves sets ssl_cert to the new path when run."""
+    """The file config --write leaves sets ssl_cert to the new path when run, and again alike."""
     edited = set_ssl(text, Path("/srv/new.crt"), Path("/srv/new.key"))
     ast.parse(edited)
     assert ran(edited)["ssl_cert"] == "/srv/new.crt", edited
+    assert set_ssl(edited, Path("/srv/new.crt"), Path("/srv/new.key")) == edited
 
 
-@pytest.mark.xfail(strict=True, reason="not in issue 9: an empty password's message (load.py) — "
-                                       f"a follow-up; {FOUND}")
 def test_empty_password_is_a_wrong_password(tmp_path: Path) -> None:
     """An encrypted key opened with the empty password is a wrong password, not a corrupt key."""
     with pytest.raises(CertchainError, match="password"):

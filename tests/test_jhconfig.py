@@ -295,13 +295,20 @@ class TestSetSslReplace:
         ) == set_ssl(text, CERT, KEY)
 
     def test_nested_assignment_keeps_indentation(self) -> None:
-        """An assignment inside a block is replaced in place, keeping its indentation."""
+        """
+        An assignment inside a block is replaced in place, keeping its indentation.
+
+        It runs only when the condition holds, so the paths are set at the
+        top level too, last.
+        """
         text = "if tls:\n    c.JupyterHub.ssl_cert = 'a'\n    c.JupyterHub.ssl_key = 'b'\n"
 
         assert (
             "if tls:\n"
             "    c.JupyterHub.ssl_cert = '/etc/jupyterhub/hub-chained.crt'\n"
             "    c.JupyterHub.ssl_key = '/etc/jupyterhub/hub.key'\n"
+            "c.JupyterHub.ssl_cert = '/etc/jupyterhub/hub-chained.crt'\n"
+            "c.JupyterHub.ssl_key = '/etc/jupyterhub/hub.key'\n"
         ) == set_ssl(text, CERT, KEY)
 
     def test_chained_assignment_is_refused(self) -> None:
