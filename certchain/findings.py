@@ -200,6 +200,11 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def article(word: str) -> str:
+    """Return "an" or "a" for *word* as messages spell it (by its first letter)."""
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 

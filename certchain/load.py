@@ -9,36 +9,21 @@ keys), a DER certificate, DER PKCS#7, PKCS#12, or a DER private key.
 from __future__ import annotations
 
 import binascii
-import contextlib
-import os
 import re
-import select
-import signal
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from cryptography import utils, x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import (
-    NoEncryption,
-    load_der_private_key,
-    load_pem_private_key,
-    pkcs12,
-)
 
 from . import reading
 from .errors import BadPassword, LoadError, PasswordRequired
-from .model import Format, LoadedCert, LoadedKey, LockedKey, Material, PrivateKey, Source
-from .pfx import (
-    Derivation,
-    cost_objection,
-    hides_contents,
-    pkcs8_derivation,
-    pkcs12_derivations,
-)
+from .findings import article
+from .keyload import check_key_type, der_key, is_pkcs12, open_pkcs12, pem_key, refuse_costly
+from .model import Format, LoadedCert, LoadedKey, LockedKey, Material, Source
+from .pfx import hides_contents, pkcs12_derivations
 from .rawcert import fields_of, fields_of_der, plain_name
 
 #: How messages name what was read from standard input.
@@ -69,13 +54,6 @@ _BASE64_AND_WHITESPACE = (
 )
 # RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") in a key block are not base64.
 _HEADER_LINE = re.compile(rb"^[^\r\n]*:[^\r\n]*(?:\r\n|\r|\n)?", re.MULTILINE)
-
-# PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (pkcs7-data) }
-# (RFC 7292 section 4).  Used only to tell "PKCS#12 with a password we do not
-# have" apart from "not PKCS#12 at all", since load_pkcs12 raises ValueError
-# for both.
-_PKCS12_VERSION = b"\x02\x01\x03\x30"
-_PKCS7_DATA_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"
 
 
 def load_bytes(
@@ -228,7 +206,7 @@ def _load_pem(
             der = _decode_body(payload, (0, len(payload)), label, source, block)
             text = data[match.start() : pos]
             try:
-                key = _pem_key(text, der, label, source, block, password)
+                key = pem_key(text, der, label, source, block, password)
             except PasswordRequired:
                 if not keep_locked:
                     raise
@@ -269,7 +247,7 @@ def _load_pem(
             else:
                 raise LoadError(
                     source,
-                    f"holds {_article(label.decode())} {label.decode()} block, not a "
+                    f"holds {article(label.decode())} {label.decode()} block, not a "
                     "certificate or a private key: leave it out of the inputs.",
                     block=block,
                 )
@@ -286,10 +264,6 @@ def _end_line(data: bytes, pos: int) -> re.Match[bytes] | None:
             return line
         pos = found + 1
     return None
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].upper() in "AEIOU" else "a"
 
 
 def _decode_body(
@@ -314,92 +288,6 @@ def _decode_body(
             "truncated): copy it again from your certificate authority.",
             block=block,
         ) from exc
-
-
-def _pem_key(
-    text: bytes, der: bytes, label: bytes, source: Path | None, block: int,
-    password: bytes | None,
-) -> PrivateKey:
-    if password is not None and label == b"ENCRYPTED PRIVATE KEY":
-        _check_derivation(der, source, block)
-    try:
-        key = load_pem_private_key(text.replace(b"\r\n", b"\n"), password)
-    except TypeError as exc:
-        # cryptography: TypeError when the key is encrypted and no password
-        # was given, or a password was given for an unencrypted key.
-        if password is None:
-            raise PasswordRequired(source, block=block) from exc
-        if _looks_encrypted(text):  # an empty password: cryptography takes it for none
-            raise BadPassword(source, block=block) from exc
-        key = _retry_key(text, source, block)
-    except ValueError as exc:
-        if password is not None and _looks_encrypted(text):
-            raise BadPassword(source, block=block) from exc
-        raise LoadError(
-            source,
-            "the private key block is corrupt or of an unsupported type.",
-            block=block,
-        ) from exc
-    except Exception as exc:  # UnsupportedAlgorithm and friends
-        raise LoadError(
-            source, f"the private key cannot be read: {exc}.", block=block
-        ) from exc
-    return _check_key_type(key, source, block)
-
-
-def _check_derivation(der: bytes, source: Path | None, block: int | None) -> None:
-    """
-    Refuse an encrypted PKCS#8 key whose key derivation costs too much, before trying it.
-
-    Only called with a password: without one, cryptography asks for it
-    without deriving anything.
-    """
-    try:
-        derivation = pkcs8_derivation(der)
-    except ValueError as exc:
-        raise LoadError(
-            source, f"the encrypted key's parameters cannot be read ({exc}): it is damaged.",
-            block=block,
-        ) from exc
-    if derivation is not None:
-        _refuse_costly([derivation], source, block)
-
-
-def _refuse_costly(derivations: list[Derivation], source: Path | None, block: int | None) -> None:
-    objection = cost_objection(derivations)
-    if objection is not None:
-        raise LoadError(
-            source,
-            f"{objection}: it was refused before any password was tried (files made by "
-            "OpenSSL, Windows or Java ask for far less); if you trust it, re-export it "
-            "with fewer iterations.",
-            block=block,
-        )
-
-
-def _retry_key(text: bytes, source: Path | None, block: int) -> PrivateKey:
-    """Load an unencrypted key when a password was supplied for other inputs."""
-    try:
-        return cast(PrivateKey, load_pem_private_key(text.replace(b"\r\n", b"\n"), None))
-    except (TypeError, ValueError) as exc:
-        raise LoadError(source, "the private key block is corrupt.", block=block) from exc
-
-
-def _looks_encrypted(text: bytes) -> bool:
-    return b"ENCRYPTED" in text
-
-
-def _check_key_type(key: object, source: Path | None, block: int | None) -> PrivateKey:
-    from .keys import is_supported_private_key
-
-    if not is_supported_private_key(key):
-        raise LoadError(
-            source,
-            f"holds {_article(type(key).__name__)} {type(key).__name__}, which cannot "
-            "serve TLS.",
-            block=block,
-        )
-    return cast(PrivateKey, key)
 
 
 #: Certificates already loaded and checked, by their DER: the same bytes read
@@ -470,7 +358,7 @@ class _Checks:
                     getattr(cert, field)
                 except Exception as exc:  # ValueError from the ASN.1 parser, and kin
                     raise LoadError(
-                        source.path, f"{which} has {_article(field)} {field} that cannot be "
+                        source.path, f"{which} has {article(field)} {field} that cannot be "
                         "parsed: it is damaged; copy it again from your certificate authority.",
                         block=block,
                     ) from exc
@@ -568,7 +456,7 @@ def _load_binary(
     if is_pkcs12(data):
         return _load_pkcs12(data, source, password)
     try:
-        key = _der_key(data, source, password)
+        key = der_key(data, source, password)
     except PasswordRequired:
         if not keep_locked:
             raise
@@ -590,7 +478,7 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
             source, f"is a PKCS#12 file whose structure cannot be read ({exc}): it is "
             "damaged or truncated; export it again.",
         ) from exc
-    _refuse_costly(derivations, source, None)
+    refuse_costly(derivations, source, None)
     # Without a password, try none and the empty one (both are in use).
     attempts = [password, None] if password is not None else [None, b""]
     if password is not None and b"\x00" in password:
@@ -600,7 +488,7 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
     hidden = hides_contents(derivations)
     for attempt in attempts:
         try:
-            p12 = _open_pkcs12(data, attempt, source, bounded=hidden)
+            p12 = open_pkcs12(data, attempt, source, bounded=hidden)
         except (ValueError, TypeError):  # TypeError: a password that is not UTF-8
             continue
         break
@@ -611,7 +499,7 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
     certs: list[LoadedCert] = []
     keys: list[LoadedKey] = []
     if p12.key is not None:
-        key = _check_key_type(p12.key, source, None)
+        key = check_key_type(p12.key, source, None)
         keys.append(LoadedKey(key, Source(source, 0, Format.PKCS12), encrypted=True))
     members = ([p12.cert] if p12.cert is not None else []) + list(p12.additional_certs)
     reading.count_items(source, len(members))
@@ -624,125 +512,6 @@ def _load_pkcs12(data: bytes, source: Path | None, password: bytes | None) -> Ma
     return Material(tuple(certs), tuple(keys))
 
 
-#: How long opening a PKCS#12 file whose contents are encrypted as a whole
-#: may take.  A key inside them has a derivation that only decrypting them
-#: shows, so its cost cannot be checked first (pfx.hides_contents): the file
-#: is opened in a child process, stopped past this.  At the iteration ceiling
-#: a derivation takes about 2 s here.
-PKCS12_SECONDS = 10.0
-
-
-def _open_pkcs12(
-    data: bytes, password: bytes | None, source: Path | None, *, bounded: bool
-) -> pkcs12.PKCS12KeyAndCertificates:
-    """pkcs12.load_pkcs12, in a child process stopped after PKCS12_SECONDS when *bounded*."""
-    if not bounded or not hasattr(os, "fork"):  # no fork (Windows): in process
-        return _pkcs12_quietly(data, password)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: open it, hand back an unencrypted copy, exit
-        os.close(read_end)
-        status, blob = b"E", b""
-        try:
-            p12 = _pkcs12_quietly(data, password)
-            key = _check_key_type(p12.key, source, None) if p12.key is not None else None
-            status, blob = b"K", pkcs12.serialize_key_and_certificates(
-                None, key, p12.cert.certificate if p12.cert else None,
-                [c.certificate for c in p12.additional_certs], NoEncryption(),
-            )
-        except LoadError as exc:  # a key of a type that cannot serve TLS
-            status, blob = b"L", exc.reason.encode()
-        except ValueError:
-            status = b"V"
-        except TypeError:
-            status = b"T"
-        except BaseException:  # anything else: the parent says the file is damaged
-            status = b"E"
-        with contextlib.suppress(OSError):
-            out = memoryview(status + blob)
-            while out:  # a pipe takes 64 KiB at a time
-                out = out[os.write(write_end, out):]
-            os.close(write_end)
-        os._exit(0)
-    os.close(write_end)
-    try:
-        reply = _read_until(read_end, time.monotonic() + PKCS12_SECONDS)
-    finally:
-        os.close(read_end)
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    if reply is None:
-        raise LoadError(
-            source, f"is a PKCS#12 file that took longer than {PKCS12_SECONDS:g} s to "
-            "open: a key derivation hidden inside its encrypted contents asks for more "
-            "work than certchain allows; re-export it with fewer iterations.",
-        )
-    if reply[:1] == b"K":
-        return _pkcs12_quietly(reply[1:], None)
-    if reply[:1] == b"L":
-        raise LoadError(source, reply[1:].decode())
-    if reply[:1] == b"T":
-        raise TypeError("the password is not UTF-8")
-    if reply[:1] == b"V":
-        raise ValueError("the password does not open it")
-    raise LoadError(source, "is a PKCS#12 file that cannot be opened: it is damaged.")
-
-
-def _pkcs12_quietly(data: bytes, password: bytes | None) -> pkcs12.PKCS12KeyAndCertificates:
-    with warnings.catch_warnings():
-        # A BER length (some Java and Windows exports): read all the same.
-        warnings.filterwarnings("ignore", "PKCS#12 bundle could not be parsed as DER")
-        return pkcs12.load_pkcs12(data, password)
-
-
-def _read_until(fd: int, deadline: float) -> bytes | None:
-    """Read *fd* to its end, or None when *deadline* passes first."""
-    chunks: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            return None
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def _der_key(data: bytes, source: Path | None, password: bytes | None) -> LoadedKey | None:
-    encrypted = password is not None
-    if password is not None:
-        _check_derivation(data, source, None)
-    try:
-        key = load_der_private_key(data, password)
-    except TypeError as exc:
-        if password is None:
-            raise PasswordRequired(source) from exc
-        encrypted = False
-        try:
-            key = load_der_private_key(data, None)
-        except (TypeError, ValueError):
-            return None
-    except ValueError:
-        if password is not None:
-            try:
-                load_der_private_key(data, None)
-            except TypeError as exc:
-                raise BadPassword(source) from exc
-            except ValueError:
-                return None
-        return None
-    except Exception:
-        return None
-    return LoadedKey(
-        _check_key_type(key, source, None), Source(source, 0, Format.DER), encrypted
-    )
-
-
 def _is_text(data: bytes) -> bool:
     try:
         data[:4096].decode("utf-8")
@@ -751,6 +520,3 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
-def is_pkcs12(data: bytes) -> bool:
-    """Whether *data* looks like PKCS#12 (what a password is needed to confirm)."""
-    return _PKCS12_VERSION in data[:16] and _PKCS7_DATA_OID in data[:48]

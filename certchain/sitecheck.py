@@ -26,7 +26,8 @@ from cryptography import x509
 from .deploy import chain_file_problem, encrypted_key, key_file_problem
 from .errors import CertchainError, LoadError, PasswordRequired
 from .findings import Code, Finding, Severity, by_severity, sentence, subject_text
-from .load import is_pkcs12, load_file
+from .keyload import is_pkcs12
+from .load import load_file
 from .model import Format, Material
 from .names import all_names, covers_hostname, san_names
 from .policy import Policy

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import Encoding
 from fuzzkit import (
     EXTENSIONS,
@@ -315,6 +316,12 @@ def test_empty_password_is_a_wrong_password(tmp_path: Path) -> None:
     """An encrypted key opened with the empty password is a wrong password, not a corrupt key."""
     with pytest.raises(CertchainError, match="password"):
         load_bytes(corpus().files["leaf-enc.key"], password=b"")
+    der = serialization.load_pem_private_key(
+        corpus().files["leaf-enc.key"], PASSWORD
+    ).private_bytes(Encoding.DER, serialization.PrivateFormat.PKCS8,
+                    serialization.BestAvailableEncryption(PASSWORD))
+    with pytest.raises(CertchainError, match="password does not decrypt"):
+        load_bytes(der, password=b"")  # DER: it was called "not a key"
     key = tmp_path / "hub.key"
     key.write_bytes(corpus().files["leaf-enc.key"])
     password = tmp_path / "pw.txt"

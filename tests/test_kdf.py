@@ -211,8 +211,8 @@ def no_decryption(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a key derivation was started")
 
     for name in ("load_pkcs12", "load_pem_private_key", "load_der_private_key"):
-        monkeypatch.setattr(f"certchain.load.{name}" if name != "load_pkcs12"
-                            else "certchain.load.pkcs12.load_pkcs12", refuse)
+        monkeypatch.setattr(f"certchain.keyload.{name}" if name != "load_pkcs12"
+                            else "certchain.keyload.pkcs12.load_pkcs12", refuse)
 
 
 # ------------------------------------------------------------ PKCS#12
@@ -447,9 +447,9 @@ class TestHiddenDerivations:
         """Past the time limit the child is killed and the file refused, naming the limit."""
         import time
 
-        from certchain import load
+        from certchain import keyload
 
-        monkeypatch.setattr(load, "PKCS12_SECONDS", 0.05)
+        monkeypatch.setattr(keyload, "PKCS12_SECONDS", 0.05)
         data = self.p12(chain3, 2_000_000)  # within the ceiling, but slower than 50 ms
         start = time.monotonic()
         with pytest.raises(LoadError, match="took longer than 0.05 s to open"):
