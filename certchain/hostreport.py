@@ -3,7 +3,7 @@ The audit of a host as text (a table, a summary line) and as JSON objects.
 
 Presentation only, as :mod:`certchain.report` (whose escaping and fitting
 it uses): every name that comes from a configuration, a file name or a
-certificate goes through :func:`~certchain.report.escape` in text.
+certificate goes through :func:`~certchain.layout.escape` in text.
 """
 
 from __future__ import annotations
@@ -12,18 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from .audit import AuditResult, ConfigAudit, SiteAudit
+from .layout import escape, fit_text, paint, shorten_middle, visible_len
 from .model import utc_iso
-from .report import (
-    Hints,
-    escape,
-    finding_dict,
-    finding_lines,
-    fit_text,
-    message,
-    paint,
-    shorten_middle,
-    visible_len,
-)
+from .report import Hints, finding_dict, finding_lines, message
 
 _HEADER = ("SERVER", "SITE", "FILE", "VERDICT", "FIRST EXPIRY", "DAYS LEFT", "FIRST ERROR")
 # On a terminal, the widest a site name and a file name are drawn (cut in the middle).

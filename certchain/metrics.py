@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .audit import AuditResult, SiteAudit
-from .report import escape
+from .layout import escape
 
 #: The metrics written, with their help text.
 METRICS = {

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from .findings import Severity
-from .report import Hints, escape, finding_lines, fit_text, paint, verify_dict, verify_text
+from .layout import escape, fit_text, paint
+from .report import Hints, finding_lines, verify_dict, verify_text
 from .results import Report
 from .sites import ConfigResult, SiteResult
 

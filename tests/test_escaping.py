@@ -25,17 +25,10 @@ from terminal import run_on_terminal
 
 from certchain import build_chain, inspect_material, load_bytes, verify_chain
 from certchain.cli import ExitCode, main
+from certchain.layout import escape, escape_lines
 from certchain.model import TrustStore
 from certchain.policy import Policy
-from certchain.report import (
-    build_text,
-    error_lines,
-    escape,
-    escape_lines,
-    finding_lines,
-    inspect_text,
-    verify_text,
-)
+from certchain.report import build_text, error_lines, finding_lines, inspect_text, verify_text
 
 #: A line break that would start a forged verdict line.
 EVIL_CN = "evil\n OK: the chain verifies"

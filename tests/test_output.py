@@ -28,6 +28,7 @@ from terminal import run_on_terminal
 from certchain import Finding
 from certchain.cli import ExitCode, main
 from certchain.findings import Code, Severity
+from certchain.layout import shorten_middle, visible_len, wrap_line
 from certchain.report import (
     build_dict,
     build_text,
@@ -35,9 +36,6 @@ from certchain.report import (
     error_dict,
     error_lines,
     finding_lines,
-    shorten_middle,
-    visible_len,
-    wrap_line,
 )
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -27,8 +27,8 @@ from terminal import run_on_terminal
 
 from certchain import load_file
 from certchain.cli import PASSWORD_ENV, ExitCode, main
+from certchain.layout import paint
 from certchain.model import fingerprint
-from certchain.report import paint
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 VERIFY_KEYS = {"file", "ok", "chain", "findings", "valid_until"}

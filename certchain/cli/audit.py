@@ -18,8 +18,9 @@ from .. import certbot
 from ..batch import map_ordered
 from ..inventory import INSPECT_LIMIT, inspect_material
 from ..keyfiles import find_keys
+from ..layout import escape, paint
 from ..model import Material, Role
-from ..report import error_lines, escape, inspect_text, paint, verify_dict, verify_text
+from ..report import error_lines, inspect_text, verify_dict, verify_text
 from ..results import Report
 from ..verify import verify_chain, verify_file
 from .codes import ExitCode

@@ -42,10 +42,11 @@ from ..errors import (
 )
 from ..fetch import TIMEOUT
 from ..findings import Finding, Remedy
+from ..layout import escape
 from ..load import load_file, load_stream
 from ..model import Chain, LoadedKey, Material
 from ..policy import WARN_DAYS, Policy
-from ..report import Hints, error_dict, error_lines, escape
+from ..report import Hints, error_dict, error_lines
 from ..snippets import RENDERERS
 from ..trust import NAMED_STORES, certifi_store, store_from_specs
 from .codes import ExitCode

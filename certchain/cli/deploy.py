@@ -14,18 +14,11 @@ from ..deploy import plan_config_edit, served_files, unreadable_files
 from ..doctor import doctor_config
 from ..findings import Severity, by_severity
 from ..keyfiles import find_keys
+from ..layout import escape, escape_lines, paint
 from ..load import load_file
 from ..model import Material
 from ..proof import prove_served, server_key_file
-from ..report import (
-    combined_line,
-    escape,
-    escape_lines,
-    finding_lines,
-    links_lines,
-    paint,
-    verify_text,
-)
+from ..report import combined_line, finding_lines, links_lines, verify_text
 from ..served import assess_served
 from ..sitereport import doctor_dicts, doctor_text, site_label
 from ..sites import SERVERS
