@@ -16,7 +16,8 @@ from click.testing import CliRunner, Result
 from pki import T0, T0_ISO, Hierarchy, key_pem
 
 from certchain.cli import ExitCode, main
-from certchain.cli.common import MAX_WARN_DAYS, Instant, Size
+from certchain.cli.common import MAX_WARN_DAYS
+from certchain.cli.types import Instant, Size
 from certchain.doctor import doctor_config
 from certchain.findings import Code
 from certchain.jhconfig import ConfigError, parse_settings, set_ssl

@@ -32,7 +32,6 @@ from .common import (
     PASSWORD_FILE,
     QUIET_OPTION,
     BadInput,
-    InputFile,
     Judging,
     error_object,
     input_label,
@@ -45,6 +44,7 @@ from .common import (
     with_password,
 )
 from .progress import progress
+from .types import InputFile
 
 
 @click.command(

@@ -26,7 +26,6 @@ from .common import (
     EXIT_CODES_HELP,
     PASSWORD_ENV,
     QUIET_OPTION,
-    Hostname,
     Judging,
     echo_errors,
     input_limits,
@@ -35,6 +34,7 @@ from .common import (
     user_errors,
     with_password,
 )
+from .types import Hostname
 
 
 class Endpoint(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on

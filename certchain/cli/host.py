@@ -26,7 +26,6 @@ from .common import (
     QUIET_OPTION,
     BadInput,
     Judging,
-    OutputFile,
     bad_input,
     input_limits,
     judging_options,
@@ -36,6 +35,7 @@ from .common import (
     user_errors,
 )
 from .progress import progress
+from .types import OutputFile
 
 #: What --fail-on takes besides finding codes.
 _WARNING, _ERROR = "warning", "error"
