@@ -14,7 +14,7 @@ import ipaddress
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import click
@@ -58,62 +58,71 @@ class Instant(click.ParamType):  # type: ignore[type-arg]  # generic from click 
             )
 
 
-class Size(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
-    """A size in bytes: ``52428800``, ``50M``, ``1G`` (K, M, G: powers of 1024)."""
-
-    name = "SIZE"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
-        match = _SIZE.fullmatch(str(value).strip())
-        if match is None:
-            self.fail(
-                f"{value!r} is not a size: give bytes, or a number with K, M or G (e.g. 50M).",
-                param, ctx,
-            )
-        size = int(match[1]) * _SIZE_UNITS[match[2].upper()]
-        if not 1 <= size <= MAX_SIZE:
-            self.fail(f"{value!r} is out of range: from 1 byte to 4G.", param, ctx)
-        return size
-
-
 # Digits, then an optional unit (K, KB, KiB, ...); the digits bounded so that
 # no one types a number Python spends time on.
 _SIZE = re.compile(r"(\d{1,15})\s*([KMGkmg]?)(?:i?[Bb])?")
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 #: The largest --max-input-size: every file is read whole into memory.
 MAX_SIZE = 4 << 30
-
-
-class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
-    """A duration in seconds (``10``, ``2.5``), from :data:`MIN_TIMEOUT` to :data:`MAX_TIMEOUT`."""
-
-    name = "SECONDS"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            seconds = float(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a number of seconds (e.g. 10 or 2.5).", param, ctx)
-        if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:  # NaN fails both comparisons
-            self.fail(
-                f"{value!r} is out of range: from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds.",
-                param, ctx,
-            )
-        return seconds
-
-
 #: The shortest and longest --timeout: under a tenth of a second nothing
 #: answers; past ten minutes a run looks hung.
 MIN_TIMEOUT = 0.1
 MAX_TIMEOUT = 600.0
+N = TypeVar("N", int, float)
+
+
+class _Bounded(click.ParamType, Generic[N]):  # type: ignore[type-arg]  # generic from click 8.4 on
+    """A number read from text, refused unless it lies from :attr:`low` to :attr:`high`."""
+
+    kind: type[N]  # a value already of this type (a default) is taken as it is
+    low: N
+    high: N
+    example: str  # what the message says the value should look like
+    bounds: str  # the range, as the message says it
+
+    def read(self, text: str) -> N | None:
+        """The number *text* says, or None when it says none."""
+        raise NotImplementedError
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> N:
+        if isinstance(value, self.kind):
+            return value
+        number = self.read(str(value).strip())
+        if number is None:
+            self.fail(f"{value!r} is not {self.example}.", param, ctx)
+        if not self.low <= number <= self.high:  # NaN fails both comparisons
+            self.fail(f"{value!r} is out of range: {self.bounds}.", param, ctx)
+        return number
+
+
+class Size(_Bounded[int]):
+    """A size in bytes: ``52428800``, ``50M``, ``1G`` (K, M, G: powers of 1024)."""
+
+    name = "SIZE"
+    kind, low, high = int, 1, MAX_SIZE
+    example = "a size: give bytes, or a number with K, M or G (e.g. 50M)"
+    bounds = "from 1 byte to 4G"
+
+    def read(self, text: str) -> int | None:
+        match = _SIZE.fullmatch(text)
+        return None if match is None else int(match[1]) * _SIZE_UNITS[match[2].upper()]
+
+
+class Seconds(_Bounded[float]):
+    """A duration in seconds (``10``, ``2.5``), from :data:`MIN_TIMEOUT` to :data:`MAX_TIMEOUT`."""
+
+    name = "SECONDS"
+    kind, low, high = float, MIN_TIMEOUT, MAX_TIMEOUT
+    example = "a number of seconds (e.g. 10 or 2.5)"
+    bounds = f"from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds"
+
+    def read(self, text: str) -> float | None:
+        try:
+            return float(text)
+        except ValueError:
+            return None
 
 
 class Hostname(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on
