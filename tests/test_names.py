@@ -25,8 +25,10 @@ from certchain.names import (
     NameChecksExhausted,
     covers_hostname,
     first_subject_name,
+    issuer_key,
     name_constraint_violation,
     name_key,
+    subject_key,
 )
 from certchain.assessment import path_naming
 from certchain.model import TrustStore
@@ -145,6 +147,35 @@ class TestNameKey:
     def test_different_values_differ(self) -> None:
         """Names with different values are different."""
         assert name_key(dn(cn("R10"))) != name_key(dn(cn("R11")))
+
+
+class TestNameKeysOfCertificates:
+    """subject_key and issuer_key: name_key of a certificate's names, found by their bytes."""
+
+    def test_they_are_name_key_of_the_decoded_names(self, make_cert: MakeCert) -> None:
+        """Whatever was seen before, each is name_key of the name it reads."""
+        cert = make_cert(subject=dn(org("Acme"), cn("Key Test")))
+        assert subject_key(cert) == name_key(cert.subject)
+        assert issuer_key(cert) == name_key(cert.issuer)
+        assert subject_key(cert) == name_key(cert.subject)  # remembered: the same
+
+    def test_names_equal_once_normalised_have_one_key(self, make_cert: MakeCert) -> None:
+        """Other bytes for the same name (case, spaces) still give the same key."""
+        upper = make_cert(subject=dn(cn("KEY  Test")))
+        lower = make_cert(subject=dn(cn("key test")))
+        assert upper.subject.public_bytes() != lower.subject.public_bytes()
+        assert subject_key(upper) == subject_key(lower)
+
+    def test_an_issuer_name_written_another_way_has_its_issuers_key(
+        self, pki: PKI, shared_key: Any
+    ) -> None:
+        """A child naming its issuer in other bytes (another case) gets the issuer's key."""
+        issuer = pki.issue(dn(cn("Bytes CA")), shared_key, None, ca=True)
+        child = pki.issue(dn(cn("Bytes Leaf")), shared_key, issuer, ca=False,
+                          issuer_name=dn(cn("BYTES ca")))
+        assert child.cert.issuer.public_bytes() != issuer.cert.subject.public_bytes()
+        assert issuer_key(child.cert) == subject_key(issuer.cert)
+        assert issuer_key(child.cert) != subject_key(child.cert)
 
 
 class TestFirstSubjectName:
