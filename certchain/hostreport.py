@@ -1,8 +1,8 @@
 """
 The audit of a host as text (a table, a summary line) and as JSON objects.
 
-Presentation only, as :mod:`certchain.report` (whose escaping and fitting
-it uses): every name that comes from a configuration, a file name or a
+Presentation only, as :mod:`certchain.report`, with the escaping and
+fitting of :mod:`certchain.layout`: every name that comes from a configuration, a file name or a
 certificate goes through :func:`~certchain.layout.escape` in text.
 """
 

@@ -43,7 +43,8 @@ def message(finding: Finding, hints: Hints = _NO_HINTS) -> str:
     """
     Return *finding*'s message, with the front end's spelling of its remedy.
 
-    As the library wrote it (for JSON); text output shows it through :func:`escape`.
+    As the library wrote it (for JSON); text output shows it through
+    :func:`~certchain.layout.escape`.
     """
     hint = hints.get(finding.remedy) if finding.remedy is not None else None
     if hint is None:
