@@ -432,6 +432,15 @@ class _Cause:
     codes: frozenset[Code]
     fix: str
     weak: bool = False  # a legacy algorithm: --allow-weak is a way out
+    # Where the refusal has several causes, the fix of each, by the code that
+    # finds it: only the fixes of what certchain's rules found are given.
+    fixes: tuple[tuple[Code, str], ...] = ()
+
+    def fix_for(self, found: Sequence[Finding]) -> str:
+        """The fix, narrowed to the causes among *found* when they tell which apply."""
+        codes = {f.code for f in found}
+        named = [fix for code, fix in self.fixes if code in codes]
+        return ", and ".join(named) if named else self.fix
 
 
 _WEAK_SIGNATURE = _Cause(
@@ -467,6 +476,8 @@ _CAUSES: dict[str, _Cause] = {
     "KEY_VALUES_MISMATCH": _Cause(
         frozenset({Code.KEY_MISMATCH, Code.WRONG_ORDER}),
         "put the leaf first in the certificate file, and give the leaf's own private key",
+        fixes=((Code.WRONG_ORDER, "put the leaf first in the certificate file"),
+               (Code.KEY_MISMATCH, "give the leaf's own private key")),
     ),
     "unsupported certificate purpose": _PURPOSE,
     "unable to get local issuer certificate": _Cause(
@@ -541,7 +552,7 @@ def _refused(
     found: Sequence[Finding], *, allowed: bool,
 ) -> Finding:
     cause = _cause(refusal)
-    fix = cause.fix
+    fix = cause.fix_for(found)
     remedy = None
     if cause.weak and not allowed:
         fix += "; only for a legacy system that still accepts it, allow legacy algorithms"
@@ -563,5 +574,5 @@ def _allowed(
         f"{_what_failed(proof, refusal, target, anchor)}: {_quoted(refusal)}, and "
         f"{_rules_say(cause, found)}; with legacy algorithms allowed, certchain proved it "
         "at security level 0 instead, so only a server configured that low (@SECLEVEL=0 "
-        f"in its cipher string) accepts it: {cause.fix}.",
+        f"in its cipher string) accepts it: {cause.fix_for(found)}.",
     )

@@ -304,6 +304,8 @@ class TestChain:
         (refused,) = [f for f in report.findings if f.code.value == "server-refuses"]
         assert "KEY_VALUES_MISMATCH" in refused.message
         assert "own rules say why (wrong-order)" in refused.message
+        # The fix for what was found, not for the refusal's other cause (a wrong key).
+        assert refused.message.endswith(": put the leaf first in the certificate file.")
 
     def test_root_included(self, hub: Hub) -> None:
         """A chained file ending with the root gets verify's root-included info, and stays ok."""
@@ -331,6 +333,10 @@ class TestChain:
 
         assert not report.ok
         assert "error" == codes(report)["key-mismatch"]
+        # Python's ssl refuses it too, with the fix for a wrong key alone (the leaf is first).
+        (refused,) = [f for f in report.findings if f.code.value == "server-refuses"]
+        assert "KEY_VALUES_MISMATCH" in refused.message
+        assert refused.message.endswith(": give the leaf's own private key.")
 
     def test_other_anchor(self, hub: Hub, pki: PKI, tmp_path: Path) -> None:
         """With another root as the only anchor, the intermediate's issuer is missing: an error."""
