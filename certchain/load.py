@@ -4,6 +4,9 @@ Read certificates and private keys from bytes, in whatever format they come.
 The format is detected from the content, never from the file name: PEM with
 any number of blocks (certificates, ``TRUSTED CERTIFICATE``, PKCS#7, private
 keys), a DER certificate, DER PKCS#7, PKCS#12, or a DER private key.
+Opening what a password protects (keys, PKCS#12 files) is
+:mod:`certchain.keyload`'s; this module finds the parts and checks every
+certificate.
 """
 
 from __future__ import annotations
